@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One matrix cell: boot, walk the scenario's steps, power off, analyse the
+ * kernel log, write result.json.  Files of a cell directory:
+ *   console.log  serial console        kmsg.log     kernel log with markers
+ *   agent.log    agent transcript      qmp.log      QMP transcript
+ *   qemu.log     QEMU's own output     qemu-cmdline.txt  replayable argv
+ *   result.json  verdict, steps, crashes, durations
+ */
+#include "config.h"
+
+#include "cell.h"
+#include "agent-client.h"
+#include "hh-error.h"
+#include "kconfig.h"
+#include "qmp.h"
+#include "qmp-cmd.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+const char *hh_verdict_name(HhVerdict v)
+{
+	static const char *const names[] = {
+		"pass", "skip", "fail", "crash", "timeout", "error",
+	};
+
+	return names[v];
+}
+
+void hh_cell_result_free(HhCellResult *r)
+{
+	if (!r)
+		return;
+	g_free(r->reason);
+	g_free(r->phase);
+	g_free(r);
+}
+
+typedef struct {
+	guint line;
+	char *text;
+	HhVerdict verdict;
+	char *message;
+	guint ms;
+} StepOutcome;
+
+static void outcome_free(gpointer p)
+{
+	StepOutcome *o = p;
+
+	g_free(o->text);
+	g_free(o->message);
+	g_free(o);
+}
+
+typedef struct {
+	const HhCellSpec *spec;
+	HhVm *vm;
+	HhAgent *agent;
+	HhQmp *qmp;
+	GPtrArray *outcomes;
+	GHashTable *baseline;	/* node id -> MemTotal kB at start */
+	HhCellResult *result;
+	GPtrArray *crashes;
+	gint64 t0;
+	guint step_ms_total;
+	guint shutdown_ms;
+} Cell;
+
+static void set_verdict(Cell *c, HhVerdict v, const char *phase,
+			const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static void set_verdict(Cell *c, HhVerdict v, const char *phase,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v <= c->result->verdict && c->result->verdict != HH_V_PASS)
+		return;
+	c->result->verdict = v;
+	g_free(c->result->reason);
+	va_start(ap, fmt);
+	c->result->reason = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_free(c->result->phase);
+	c->result->phase = g_strdup(phase);
+}
+
+static HhVerdict verdict_of(const GError *e)
+{
+	if (g_error_matches(e, HH_ERROR, HH_ERROR_TIMEOUT))
+		return HH_V_TIMEOUT;
+	return HH_V_ERROR;
+}
+
+/* ---- guest state ---- */
+
+static char *read_text(Cell *c, const char *path, GError **error)
+{
+	g_autoptr(HhAgentReply) r = hh_agent_read(
+		c->agent, path, c->spec->timeouts.request_ms, error);
+	gsize len = 0;
+	const char *d;
+
+	if (!r)
+		return NULL;
+	if (r->err) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "cannot read %s in the guest: %s", path,
+			    hh_errno_name(r->err));
+		return NULL;
+	}
+	d = r->data ? g_bytes_get_data(r->data, &len) : "";
+	return g_utf8_make_valid(d, len);
+}
+
+/* The value of key= on the STATE line "kind id ..." */
+static char *state_field(const char *state, const char *kind, gint id,
+			 const char *key)
+{
+	g_autofree char *prefix = g_strdup_printf("%s %d ", kind, id);
+	g_autofree char *k = g_strdup_printf(" %s=", key);
+	g_auto(GStrv) lines = g_strsplit(state, "\n", -1);
+
+	for (int i = 0; lines[i]; i++) {
+		const char *p;
+
+		if (!g_str_has_prefix(lines[i], prefix))
+			continue;
+		p = strstr(lines[i], k);
+		if (!p)
+			return NULL;
+		p += strlen(k);
+		return g_strndup(p, strcspn(p, " "));
+	}
+	return NULL;
+}
+
+static gboolean memtotal_kb(Cell *c, gint node, guint64 *kb, GError **error)
+{
+	g_autofree char *path = g_strdup_printf(
+		"/sys/devices/system/node/node%d/meminfo", node);
+	g_autofree char *text = read_text(c, path, error);
+	const char *p;
+
+	if (!text)
+		return FALSE;
+	p = strstr(text, "MemTotal:");
+	if (!p) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "no MemTotal in %s", path);
+		return FALSE;
+	}
+	*kb = g_ascii_strtoull(p + strlen("MemTotal:"), NULL, 10);
+	return TRUE;
+}
+
+/* ---- expectations ---- */
+
+typedef struct {
+	guint from;		/* first log record of the window */
+	guint to;		/* one past the last */
+} Window;
+
+static guint count_matches(Cell *c, GRegex *re, Window w)
+{
+	guint n = 0;
+
+	for (guint i = w.from; i < w.to; i++) {
+		const HhKmsgRecord *r = hh_agent_log_get(c->agent, i);
+
+		if (r && g_regex_match(re, r->text, 0, NULL))
+			n++;
+	}
+	return n;
+}
+
+/* One evaluation; FALSE with *msg when it does not hold (yet). */
+static gboolean check_once(Cell *c, const HhExpect *e, Window w, char **msg,
+			   GError **error)
+{
+	g_autofree char *text = NULL, *state = NULL, *got = NULL;
+	guint64 kb;
+
+	switch (e->kind) {
+	case HH_EXP_LOG: {
+		guint n = count_matches(c, e->regex, w);
+
+		if (e->count < 0 ? n > 0 : n == (guint)e->count)
+			return TRUE;
+		*msg = g_strdup_printf("log /%s/ matched %u time(s), expected %s",
+				       g_regex_get_pattern(e->regex), n,
+				       e->count < 0 ? "at least 1" :
+				       (got = g_strdup_printf("%d", e->count)));
+		return FALSE;
+	}
+	case HH_EXP_NO_LOG: {
+		guint n = count_matches(c, e->regex, w);
+
+		if (!n)
+			return TRUE;
+		*msg = g_strdup_printf("log /%s/ matched %u time(s), expected none",
+				       g_regex_get_pattern(e->regex), n);
+		return FALSE;
+	}
+	case HH_EXP_FILE_EQUALS:
+	case HH_EXP_FILE_MATCHES:
+		text = read_text(c, e->path, error);
+		if (!text)
+			return FALSE;
+		g_strchomp(text);
+		if (e->kind == HH_EXP_FILE_EQUALS ?
+			    g_str_equal(text, e->value) :
+			    g_regex_match(e->regex, text, 0, NULL))
+			return TRUE;
+		*msg = g_strdup_printf("%s is \"%s\"", e->path, text);
+		return FALSE;
+	case HH_EXP_NODE_MEMTOTAL:
+		if (!memtotal_kb(c, e->id, &kb, error))
+			return FALSE;
+		if (e->delta) {
+			gpointer base = g_hash_table_lookup(
+				c->baseline, GINT_TO_POINTER(e->id));
+			guint64 b = base ? *(guint64 *)base : 0;
+
+			if (kb - b == e->size >> 10)
+				return TRUE;
+			*msg = g_strdup_printf(
+				"node %d MemTotal grew by %" G_GINT64_FORMAT
+				" kB (from %" G_GUINT64_FORMAT " to %"
+				G_GUINT64_FORMAT " kB), expected %" G_GUINT64_FORMAT " kB",
+				e->id, (gint64)(kb - b), b, kb, e->size >> 10);
+			return FALSE;
+		}
+		if (kb == e->size >> 10)
+			return TRUE;
+		*msg = g_strdup_printf("node %d MemTotal is %" G_GUINT64_FORMAT
+				       " kB, expected %" G_GUINT64_FORMAT " kB",
+				       e->id, kb, e->size >> 10);
+		return FALSE;
+	case HH_EXP_TAINT:
+		text = read_text(c, "/proc/sys/kernel/tainted", error);
+		if (!text)
+			return FALSE;
+		if (g_ascii_strtoull(text, NULL, 10) == e->number)
+			return TRUE;
+		*msg = g_strdup_printf("kernel taint is %s, expected %" G_GUINT64_FORMAT,
+				       g_strstrip(text), e->number);
+		return FALSE;
+	case HH_EXP_NODE_STATE:
+	case HH_EXP_CPU_STATE:
+	case HH_EXP_BLOCK_STATE: {
+		g_autoptr(HhAgentReply) r = hh_agent_state(
+			c->agent, c->spec->timeouts.request_ms, error);
+		const char *kind = e->kind == HH_EXP_NODE_STATE ? "node" :
+				   e->kind == HH_EXP_CPU_STATE ? "cpu" :
+								 "block";
+		gsize len = 0;
+		const char *d;
+
+		if (!r)
+			return FALSE;
+		d = r->data ? g_bytes_get_data(r->data, &len) : "";
+		state = g_utf8_make_valid(d, len);
+		if (e->kind == HH_EXP_BLOCK_STATE) {
+			g_autofree char *zones = NULL;
+
+			got = state_field(state, kind, e->id, "state");
+			zones = state_field(state, kind, e->id, "zones");
+			if (got && g_str_equal(got, e->value) &&
+			    (!e->zone || (zones && strstr(zones, e->zone))))
+				return TRUE;
+			*msg = g_strdup_printf("memory block %d is %s (zones %s)",
+					       e->id, got ? got : "absent",
+					       zones ? zones : "-");
+			return FALSE;
+		} else {
+			g_autofree char *node = NULL;
+			gboolean want = g_str_equal(e->value, "online");
+
+			got = state_field(state, kind, e->id, "online");
+			node = state_field(state, kind, e->id, "node");
+			if (got && (g_str_equal(got, "1") == want) &&
+			    (e->node < 0 ||
+			     (node && atoi(node) == e->node)))
+				return TRUE;
+			*msg = g_strdup_printf("%s %d is %s%s%s", kind, e->id,
+					       !got ? "absent" :
+					       g_str_equal(got, "1") ? "online" :
+								       "offline",
+					       node ? " on node " : "",
+					       node ? node : "");
+			return FALSE;
+		}
+	}
+	}
+	return FALSE;
+}
+
+static gboolean check_expect(Cell *c, const HhExpect *e, Window w,
+			     char **msg, GError **error)
+{
+	gint64 deadline = hh_now_ms() + e->within_ms;
+
+	while (TRUE) {
+		g_autofree char *m = NULL;
+
+		if (e->within_ms && (e->kind == HH_EXP_LOG))
+			w.to = hh_agent_log_len(c->agent);
+		if (check_once(c, e, w, &m, error))
+			return TRUE;
+		if (*error)
+			return FALSE;
+		if (hh_now_ms() >= deadline) {
+			*msg = e->within_ms ?
+				g_strdup_printf("%s (waited %u ms)", m,
+						e->within_ms) :
+				g_steal_pointer(&m);
+			return FALSE;
+		}
+		hh_iterate_once(100);
+	}
+}
+
+/* ---- actions ---- */
+
+static gboolean do_action(Cell *c, const HhStep *s, char **msg,
+			  GError **error)
+{
+	guint t = c->spec->timeouts.request_ms;
+	g_autoptr(HhAgentReply) r = NULL;
+
+	switch (s->kind) {
+	case HH_ACT_BOOT:
+	case HH_ACT_MARK:
+		return TRUE;
+	case HH_ACT_WRITE:
+	case HH_ACT_READ:
+		r = s->kind == HH_ACT_WRITE ?
+			hh_agent_write(c->agent, s->path, s->value, t, error) :
+			hh_agent_read(c->agent, s->path, t, error);
+		if (!r)
+			return FALSE;
+		if ((gint)r->err == s->expect_errno)
+			return TRUE;
+		*msg = g_strdup_printf("got %s (%s), expected %s",
+				       hh_errno_name(r->err),
+				       r->text ? r->text : "",
+				       hh_errno_name(s->expect_errno));
+		return FALSE;
+	case HH_ACT_RUN:
+		r = hh_agent_exec(c->agent, (const char *const *)s->argv,
+				  s->timeout_ms, s->timeout_ms + t, error);
+		if (!r)
+			return FALSE;
+		if (r->flags & HHP_FLAG_TIMED_OUT) {
+			*msg = g_strdup_printf("command killed after %u ms",
+					       s->timeout_ms);
+			return FALSE;
+		}
+		if (r->err || !WIFEXITED(r->status) ||
+		    (s->expect_exit >= 0 &&
+		     WEXITSTATUS(r->status) != (guint)s->expect_exit)) {
+			gsize len = 0;
+			const char *d = r->data ?
+				g_bytes_get_data(r->data, &len) : "";
+			g_autofree char *out = g_utf8_make_valid(d, MIN(len, 400));
+
+			*msg = g_strdup_printf("command ended with status %u, "
+					       "expected exit %d: %s",
+					       r->status, s->expect_exit, out);
+			return FALSE;
+		}
+		return TRUE;
+	case HH_ACT_DIMM_ADD:
+		return hh_qmp_dimm_add(c->qmp, s->id, s->size, s->node, t,
+				       error);
+	case HH_ACT_VCPU_ADD:
+		return hh_qmp_vcpu_add(c->qmp, s->id, s->node, s->socket, t,
+				       error);
+	case HH_ACT_DEVICE_DEL:
+		return hh_qmp_device_del_wait(c->qmp, s->id, TRUE, t, error);
+	}
+	return FALSE;
+}
+
+static void record_step(Cell *c, const HhStep *s, HhVerdict v,
+			const char *message, gint64 t0)
+{
+	StepOutcome *o = g_new0(StepOutcome, 1);
+
+	o->line = s->line;
+	o->text = g_strdup(s->text);
+	o->verdict = v;
+	o->message = g_strdup(message);
+	o->ms = (guint)(hh_now_ms() - t0);
+	g_ptr_array_add(c->outcomes, o);
+}
+
+/* Runs one step; FALSE stops the scenario. */
+static gboolean run_step(Cell *c, guint idx, const HhStep *s)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *msg = NULL, *phase = NULL;
+	g_autofree char *begin = g_strdup_printf("step %u begin: %s", idx,
+						 s->text);
+	g_autofree char *end = g_strdup_printf("step %u end", idx);
+	guint t = c->spec->timeouts.request_ms;
+	gint64 t0 = hh_now_ms();
+	Window w = { 0, 0 };
+	gboolean ok;
+
+	phase = g_strdup_printf("step %u (line %u)", idx, s->line);
+	if (!hh_agent_mark(c->agent, begin, t, &w.from, &err))
+		goto error;
+	ok = do_action(c, s, &msg, &err);
+	if (err)
+		goto error;
+	if (!hh_agent_mark(c->agent, end, t, &w.to, &err))
+		goto error;
+	if (!ok) {
+		set_verdict(c, HH_V_FAIL, phase, "line %u: %s: %s", s->line,
+			    s->text, msg);
+		record_step(c, s, HH_V_FAIL, msg, t0);
+		return FALSE;
+	}
+	for (guint i = 0; i < s->expects->len; i++) {
+		const HhExpect *e = s->expects->pdata[i];
+		Window ew = { e->since_boot || s->kind == HH_ACT_BOOT ? 0 : w.from,
+			      w.to };
+
+		g_clear_pointer(&msg, g_free);
+		if (!check_expect(c, e, ew, &msg, &err)) {
+			if (err)
+				goto error;
+			set_verdict(c, HH_V_FAIL, phase, "line %u: %s: %s",
+				    e->line, g_strstrip(e->text), msg);
+			record_step(c, s, HH_V_FAIL, msg, t0);
+			return FALSE;
+		}
+	}
+	record_step(c, s, HH_V_PASS, NULL, t0);
+	return TRUE;
+error:
+	set_verdict(c, verdict_of(err), phase, "line %u: %s: %s", s->line,
+		    s->text, err->message);
+	record_step(c, s, verdict_of(err), err->message, t0);
+	return FALSE;
+}
+
+/* ---- boot and shutdown ---- */
+
+static char *full_cmdline(const HhCellSpec *spec)
+{
+	return g_strstrip(g_strdup_printf("%s %s", HH_BASE_CMDLINE,
+					  spec->variant->cmdline));
+}
+
+static void dump_registers(Cell *c)
+{
+	g_autofree char *regs = NULL;
+	g_autofree char *path = g_build_filename(c->spec->dir,
+						 "registers.txt", NULL);
+
+	if (c->qmp && hh_qmp_hmp(c->qmp, "info registers -a", 5000, &regs,
+				 NULL))
+		hh_write_file(path, regs, -1, NULL);
+}
+
+static gboolean boot(Cell *c, const char *run_dir)
+{
+	const HhCellSpec *spec = c->spec;
+	g_autofree char *console = g_build_filename(spec->dir, "console.log", NULL);
+	g_autofree char *qlog = g_build_filename(spec->dir, "qemu.log", NULL);
+	g_autofree char *alog = g_build_filename(spec->dir, "agent.log", NULL);
+	g_autofree char *klog = g_build_filename(spec->dir, "kmsg.log", NULL);
+	g_autofree char *replay = g_build_filename(spec->dir, "qemu-cmdline.txt", NULL);
+	g_autofree char *cmdline = full_cmdline(spec);
+	g_autofree char *argv = NULL;
+	g_autoptr(GError) err = NULL;
+	GIOStream *ctl = NULL, *log = NULL;
+	HhVmConfig cfg = {
+		.kernel = spec->bzimage, .initrd = spec->initrd,
+		.cmdline = cmdline, .variant = spec->variant,
+		.run_dir = run_dir, .console_log = console,
+		.stderr_log = qlog, .accel = spec->accel,
+	};
+	gint64 t0 = hh_now_ms();
+
+	c->vm = hh_vm_start(spec->backend, &cfg, &err);
+	if (!c->vm)
+		goto fail;
+	argv = spec->backend->describe(c->vm, 0);
+	hh_write_file(replay, argv, -1, NULL);
+	c->qmp = spec->backend->monitor(c->vm, 0, &err);
+	if (!c->qmp)
+		goto fail;
+	{
+		g_autofree char *qmp_path = g_build_filename(spec->dir, "qmp.log", NULL);
+
+		g_autoptr(GFile) f = g_file_new_for_path(qmp_path);
+		g_autoptr(GFileOutputStream) out = g_file_replace(
+			f, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL);
+
+		if (out)
+			hh_qmp_set_transcript(c->qmp, G_OUTPUT_STREAM(out));
+	}
+	ctl = spec->backend->open_port(c->vm, HHP_PORT_CONTROL, 0, &err);
+	log = ctl ? spec->backend->open_port(c->vm, HHP_PORT_LOG, 0, &err) : NULL;
+	if (!log)
+		goto fail;
+	c->agent = hh_agent_new(ctl, log, alog, klog);
+	g_object_unref(ctl);
+	g_object_unref(log);
+	if (!hh_agent_sync(c->agent, spec->timeouts.boot_ms, &err)) {
+		if (!spec->backend->running(c->vm))
+			g_clear_error(&err), g_set_error(
+				&err, HH_ERROR, HH_ERROR_QEMU,
+				"qemu exited during boot%s%s",
+				spec->backend->last_words(c->vm) ? ": " : "",
+				spec->backend->last_words(c->vm) ?: "");
+		goto fail;
+	}
+	c->result->boot_ms = (guint)(hh_now_ms() - t0);
+	return TRUE;
+fail:
+	if (ctl && !log)
+		g_object_unref(ctl);
+	if (g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT))
+		dump_registers(c);
+	set_verdict(c, verdict_of(err), "boot", "boot: %s", err->message);
+	return FALSE;
+}
+
+static void shutdown(Cell *c)
+{
+	g_autoptr(GError) err = NULL;
+	gint64 t0 = hh_now_ms();
+	guint limit = c->spec->timeouts.shutdown_ms;
+
+	if (c->agent && !hh_agent_get_error(c->agent) &&
+	    c->spec->backend->running(c->vm)) {
+		if (!hh_agent_poweroff(c->agent, limit, &err) ||
+		    !c->spec->backend->wait(c->vm, limit, 0, &err)) {
+			if (c->result->verdict == HH_V_PASS)
+				set_verdict(c, verdict_of(err), "shutdown",
+					    "shutdown: %s", err->message);
+		}
+		hh_agent_wait_log_closed(c->agent, 1000);
+	}
+	if (c->vm)
+		c->spec->backend->kill(c->vm, 0);
+	c->shutdown_ms = (guint)(hh_now_ms() - t0);
+}
+
+/* ---- analysis and output ---- */
+
+static void analyse_log(Cell *c)
+{
+	guint n = c->agent ? hh_agent_log_len(c->agent) : 0;
+	g_autofree const char **lines = g_new0(const char *, n + 1);
+
+	for (guint i = 0; i < n; i++)
+		lines[i] = hh_agent_log_get(c->agent, i)->text;
+	c->crashes = hh_logcheck_scan(lines, n, c->spec->suppressions);
+	for (guint i = 0; i < c->crashes->len; i++) {
+		HhCrash *k = c->crashes->pdata[i];
+
+		if (!k->suppressed_by) {
+			set_verdict(c, HH_V_CRASH, "kernel", "kernel: %s", k->title);
+			break;
+		}
+	}
+}
+
+static void write_result(Cell *c)
+{
+	const HhCellSpec *spec = c->spec;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *path = g_build_filename(spec->dir, "result.json", NULL);
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "cell");
+	json_builder_add_string_value(b, spec->name);
+	json_builder_set_member_name(b, "kernel");
+	json_builder_add_string_value(b, spec->kernel_name);
+	json_builder_set_member_name(b, "kernel_release");
+	json_builder_add_string_value(b, spec->kernel_release);
+	json_builder_set_member_name(b, "variant");
+	json_builder_add_string_value(b, spec->variant->name);
+	json_builder_set_member_name(b, "scenario");
+	json_builder_add_string_value(b, spec->scenario->name);
+	json_builder_set_member_name(b, "status");
+	json_builder_add_string_value(b, hh_verdict_name(c->result->verdict));
+	json_builder_set_member_name(b, "reason");
+	json_builder_add_string_value(b, c->result->reason);
+	json_builder_set_member_name(b, "phase");
+	json_builder_add_string_value(b, c->result->phase);
+	json_builder_set_member_name(b, "accel");
+	json_builder_add_string_value(b, spec->accel == HH_ACCEL_KVM ? "kvm" : "tcg");
+	json_builder_set_member_name(b, "rerun");
+	json_builder_add_string_value(b, spec->rerun);
+	json_builder_set_member_name(b, "durations_ms");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "boot");
+	json_builder_add_int_value(b, c->result->boot_ms);
+	json_builder_set_member_name(b, "steps");
+	json_builder_add_int_value(b, c->step_ms_total);
+	json_builder_set_member_name(b, "shutdown");
+	json_builder_add_int_value(b, c->shutdown_ms);
+	json_builder_set_member_name(b, "total");
+	json_builder_add_int_value(b, (gint64)(c->result->seconds * 1000));
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "steps");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < c->outcomes->len; i++) {
+		StepOutcome *o = c->outcomes->pdata[i];
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "line");
+		json_builder_add_int_value(b, o->line);
+		json_builder_set_member_name(b, "step");
+		json_builder_add_string_value(b, o->text);
+		json_builder_set_member_name(b, "status");
+		json_builder_add_string_value(b, hh_verdict_name(o->verdict));
+		if (o->message) {
+			json_builder_set_member_name(b, "message");
+			json_builder_add_string_value(b, o->message);
+		}
+		json_builder_set_member_name(b, "ms");
+		json_builder_add_int_value(b, o->ms);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "crashes");
+	json_builder_begin_array(b);
+	for (guint i = 0; c->crashes && i < c->crashes->len; i++) {
+		HhCrash *k = c->crashes->pdata[i];
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "title");
+		json_builder_add_string_value(b, k->title);
+		json_builder_set_member_name(b, "count");
+		json_builder_add_int_value(b, k->count);
+		json_builder_set_member_name(b, "excerpt");
+		json_builder_add_string_value(b, k->excerpt);
+		if (k->suppressed_by) {
+			json_builder_set_member_name(b, "suppressed_by");
+			json_builder_add_string_value(b, k->suppressed_by);
+		}
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, TRUE);
+	text = json_generator_to_data(gen, NULL);
+	hh_write_file(path, text, -1, NULL);
+}
+
+static gboolean unmet_requirement(Cell *c)
+{
+	for (guint i = 0; i < c->spec->scenario->requires->len; i++) {
+		HhRequire *r = c->spec->scenario->requires->pdata[i];
+
+		if (r->kind == HH_REQ_CONFIG &&
+		    !hh_kconfig_enabled(c->spec->kconfig, r->value)) {
+			set_verdict(c, HH_V_SKIP, "requires",
+				    "kernel %s lacks %s", c->spec->kernel_name,
+				    r->value);
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static gboolean guest_requirements(Cell *c)
+{
+	for (guint i = 0; i < c->spec->scenario->requires->len; i++) {
+		HhRequire *r = c->spec->scenario->requires->pdata[i];
+		const char *argv[] = { "test", "-e", r->value, NULL };
+		g_autoptr(HhAgentReply) rep = NULL;
+		g_autoptr(GError) err = NULL;
+
+		if (r->kind != HH_REQ_PATH)
+			continue;
+		rep = hh_agent_exec(c->agent, argv, 5000,
+				    c->spec->timeouts.request_ms, &err);
+		if (!rep) {
+			set_verdict(c, verdict_of(err), "requires", "%s",
+				    err->message);
+			return FALSE;
+		}
+		if (rep->status != 0) {
+			set_verdict(c, HH_V_SKIP, "requires",
+				    "%s does not exist in the guest", r->value);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void take_baseline(Cell *c)
+{
+	for (guint i = 1; i < c->spec->scenario->steps->len; i++) {
+		HhStep *s = c->spec->scenario->steps->pdata[i];
+
+		for (guint j = 0; j < s->expects->len; j++) {
+			HhExpect *e = s->expects->pdata[j];
+			guint64 *kb = g_new0(guint64, 1);
+
+			if (e->kind != HH_EXP_NODE_MEMTOTAL || !e->delta ||
+			    g_hash_table_contains(c->baseline,
+						  GINT_TO_POINTER(e->id))) {
+				g_free(kb);
+				continue;
+			}
+			memtotal_kb(c, e->id, kb, NULL);
+			g_hash_table_insert(c->baseline, GINT_TO_POINTER(e->id),
+					    kb);
+		}
+	}
+}
+
+HhCellResult *hh_cell_run(const HhCellSpec *spec)
+{
+	g_autoptr(GMainContext) ctx = g_main_context_new();
+	g_autofree char *run_dir = NULL;
+	g_autoptr(GError) err = NULL;
+	Cell c = { .spec = spec };
+	HhScenario *sc = spec->scenario;
+
+	g_main_context_push_thread_default(ctx);
+	c.t0 = hh_now_ms();
+	c.result = g_new0(HhCellResult, 1);
+	c.outcomes = g_ptr_array_new_with_free_func(outcome_free);
+	c.baseline = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	if (!hh_mkdir_p(spec->dir, 0755, &err)) {
+		set_verdict(&c, HH_V_ERROR, "setup", "%s", err->message);
+		goto out;
+	}
+	if (unmet_requirement(&c))
+		goto out;
+	run_dir = g_dir_make_tmp("hh-XXXXXX", &err);
+	if (!run_dir) {
+		set_verdict(&c, HH_V_ERROR, "setup", "%s", err->message);
+		goto out;
+	}
+	if (boot(&c, run_dir) && guest_requirements(&c)) {
+		gint64 t0 = hh_now_ms();
+
+		take_baseline(&c);
+		for (guint i = 0; i < sc->steps->len; i++) {
+			if (hh_spawn_interrupted() ||
+			    !run_step(&c, i, sc->steps->pdata[i]))
+				break;
+		}
+		c.step_ms_total = (guint)(hh_now_ms() - t0);
+	}
+	shutdown(&c);
+	analyse_log(&c);
+	if (hh_spawn_interrupted())
+		set_verdict(&c, HH_V_ERROR, "interrupted", "interrupted by signal %d",
+			    hh_spawn_interrupt_signal());
+out:
+	g_clear_pointer(&c.agent, hh_agent_free);
+	g_clear_pointer(&c.vm, hh_vm_free);
+	if (run_dir)
+		hh_rm_rf(run_dir, NULL);
+	c.result->seconds = (hh_now_ms() - c.t0) / 1000.0;
+	write_result(&c);
+	g_ptr_array_unref(c.outcomes);
+	g_hash_table_unref(c.baseline);
+	if (c.crashes)
+		g_ptr_array_unref(c.crashes);
+	g_main_context_pop_thread_default(ctx);
+	return c.result;
+}

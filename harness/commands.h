@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HH_COMMANDS_H
+#define HH_COMMANDS_H
+
+#include <glib.h>
+
+/*
+ * One file per subcommand (cmd-NAME.c), each exporting one entry in the
+ * table in main.c.  A new command touches: its cmd-*.c, the table, the
+ * Makefile.am source list, docs and a test.
+ *
+ * Exit codes: 0 success, 1 test failures (run), 2 harness error,
+ * 64 usage error, 128+N killed by signal N.
+ */
+#define HH_EXIT_OK 0
+#define HH_EXIT_FAILURES 1
+#define HH_EXIT_ERROR 2
+#define HH_EXIT_USAGE 64
+
+typedef struct {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+} HhCommand;
+
+int hh_cmd_kernel(int argc, char **argv);
+int hh_cmd_initramfs(int argc, char **argv);
+int hh_cmd_run(int argc, char **argv);
+
+/* Prints "hotplug-harness: MESSAGE" and returns the exit code for it. */
+int hh_report_error(const GError *error);
+
+/* Parses options; on error or --help prints and returns FALSE with *exit. */
+gboolean hh_parse_options(GOptionContext *ctx, int *argc, char ***argv,
+			  int *exit_code);
+
+#endif

@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Kernel builds, cached by content.  The key hashes the source identity,
+ * every patch of the series and every configuration fragment, so a second
+ * call with the same inputs costs a few hashes; a changed input builds
+ * again (ccache makes that cheap).
+ *
+ * Cache layout under hh_cache_dir():
+ *   sources/<id>/         pristine tree extracted from a tarball
+ *   sources/<id>.sha256   memoized content hash of a tarball
+ *   kernels/<key>/        bzImage, config, info.json, build.log, src/, build/
+ */
+#include "config.h"
+
+#include "kbuild.h"
+#include "hh-error.h"
+#include "kconfig.h"
+#include "paths.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KBUILD_RECIPE "hh-kbuild-1 ARCH=x86_64 tinyconfig+fragments bzImage"
+
+void hh_kernel_spec_clear(HhKernelSpec *spec)
+{
+	g_clear_pointer(&spec->source, g_free);
+	g_clear_pointer(&spec->patches_dir, g_free);
+	g_clear_pointer(&spec->fragments_dir, g_free);
+}
+
+void hh_kernel_build_free(HhKernelBuild *b)
+{
+	if (!b)
+		return;
+	g_free(b->key);
+	g_free(b->dir);
+	g_free(b->bzimage);
+	g_free(b->config);
+	g_free(b->release);
+	g_free(b->source_identity);
+	g_free(b);
+}
+
+static void progress(const HhKernelSpec *spec, const char *fmt, ...)
+	G_GNUC_PRINTF(2, 3);
+
+static void progress(const HhKernelSpec *spec, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (spec->quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("kernel: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+GPtrArray *hh_kernel_series(const char *patches_dir, GError **error)
+{
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *series = g_build_filename(patches_dir, "series", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	if (!g_file_get_contents(series, &text, NULL, error)) {
+		g_prefix_error(error, "kernel patches: ");
+		return NULL;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		char *l = g_strstrip(lines[i]);
+		g_autofree char *path = NULL;
+
+		if (!*l || *l == '#')
+			continue;
+		path = g_build_filename(patches_dir, l, NULL);
+		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "%s:%u:1: patch '%s' does not exist", series,
+				    i + 1, l);
+			return NULL;
+		}
+		g_ptr_array_add(files, g_steal_pointer(&path));
+	}
+	return g_steal_pointer(&files);
+}
+
+/* Content hash of a tarball, memoized by (path, size, mtime, inode). */
+static char *tarball_identity(const char *path, GError **error)
+{
+	g_autofree char *real = g_canonicalize_filename(path, NULL);
+	g_autofree char *stamp_key = NULL, *memo = NULL, *memo_dir = NULL;
+	g_autofree char *sum = NULL;
+	struct stat st;
+
+	if (g_stat(real, &st) < 0) {
+		g_set_error(error, HH_ERROR, HH_ERROR_BUILD,
+			    "kernel source '%s' not found%s", path,
+			    g_str_equal(path, HH_DEFAULT_KERNEL_SOURCE) ?
+				    " (Debian: apt-get install linux-source-6.1)" :
+				    "");
+		return NULL;
+	}
+	stamp_key = g_compute_checksum_for_string(
+		G_CHECKSUM_SHA1,
+		g_strdup_printf("%s:%lld:%lld.%ld:%llu", real,
+				(long long)st.st_size, (long long)st.st_mtim.tv_sec,
+				st.st_mtim.tv_nsec,
+				(unsigned long long)st.st_ino),
+		-1);
+	memo_dir = g_build_filename(hh_cache_dir(), "sources", NULL);
+	memo = g_strdup_printf("%s/%s.sha256", memo_dir, stamp_key);
+	if (g_file_get_contents(memo, &sum, NULL, NULL))
+		return g_strdup_printf("tarball:%s", g_strstrip(sum));
+	sum = hh_sha256_file(real, error);
+	if (!sum || !hh_mkdir_p(memo_dir, 0755, error) ||
+	    !hh_write_file(memo, sum, -1, error))
+		return NULL;
+	return g_strdup_printf("tarball:%s", sum);
+}
+
+/* A git tree: HEAD plus a hash of uncommitted changes. */
+static char *directory_identity(const char *dir, GError **error)
+{
+	const char *head_argv[] = { "git", "-C", dir, "rev-parse", "HEAD", NULL };
+	const char *diff_argv[] = { "git", "-C", dir, "diff", "HEAD", NULL };
+	g_autofree char *head = NULL, *diff = NULL, *mk = NULL;
+	g_autofree char *makefile = g_build_filename(dir, "Makefile", NULL);
+
+	if (!g_file_test(makefile, G_FILE_TEST_IS_REGULAR)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_BUILD,
+			    "'%s' is not a kernel source tree (no Makefile)",
+			    dir);
+		return NULL;
+	}
+	if (hh_run(head_argv, NULL, NULL, NULL, HH_SPAWN_CAPTURE, &head,
+		   NULL) &&
+	    hh_run(diff_argv, NULL, NULL, NULL, HH_SPAWN_CAPTURE, &diff,
+		   NULL)) {
+		g_autofree char *dsum = g_compute_checksum_for_string(
+			G_CHECKSUM_SHA256, diff, -1);
+
+		return g_strdup_printf("git:%s+%s", g_strstrip(head), dsum);
+	}
+	/* Not git: the path and Makefile are all we can key on cheaply. */
+	if (!g_file_get_contents(makefile, &mk, NULL, error))
+		return NULL;
+	return g_strdup_printf("dir:%s:%s", dir,
+			       g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+							     mk, -1));
+}
+
+static gboolean hash_file_into(GChecksum *sum, const char *label,
+			       const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(path, &text, &len, error))
+		return FALSE;
+	g_checksum_update(sum, (const guchar *)label, -1);
+	g_checksum_update(sum, (const guchar *)"\n", 1);
+	g_checksum_update(sum, (const guchar *)text, len);
+	return TRUE;
+}
+
+static GPtrArray *list_fragments(const char *dir, GError **error)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, error);
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+
+	if (!d) {
+		g_prefix_error(error, "kernel config fragments: ");
+		return NULL;
+	}
+	while ((name = g_dir_read_name(d))) {
+		if (g_str_has_suffix(name, ".config"))
+			g_ptr_array_add(out, g_build_filename(dir, name, NULL));
+	}
+	if (!out->len) {
+		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+			    "no *.config fragment in '%s'", dir);
+		return NULL;
+	}
+	g_ptr_array_sort(out, (GCompareFunc)g_strcmp0);
+	return g_steal_pointer(&out);
+}
+
+typedef struct {
+	const HhKernelSpec *spec;
+	char *source;
+	char *identity;
+	GPtrArray *patches;
+	GPtrArray *fragments;
+	char *key;
+	char *dir;
+} Plan;
+
+static void plan_clear(Plan *p)
+{
+	g_free(p->source);
+	g_free(p->identity);
+	if (p->patches)
+		g_ptr_array_unref(p->patches);
+	if (p->fragments)
+		g_ptr_array_unref(p->fragments);
+	g_free(p->key);
+	g_free(p->dir);
+}
+
+static gboolean make_plan(const HhKernelSpec *spec, Plan *p, GError **error)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	p->spec = spec;
+	p->source = g_strdup(spec->source ? spec->source :
+					    HH_DEFAULT_KERNEL_SOURCE);
+	if (g_file_test(p->source, G_FILE_TEST_IS_DIR))
+		p->identity = directory_identity(p->source, error);
+	else
+		p->identity = tarball_identity(p->source, error);
+	if (!p->identity)
+		return FALSE;
+	p->patches = spec->patches_dir ?
+		hh_kernel_series(spec->patches_dir, error) :
+		g_ptr_array_new_with_free_func(g_free);
+	if (!p->patches)
+		return FALSE;
+	p->fragments = list_fragments(spec->fragments_dir, error);
+	if (!p->fragments)
+		return FALSE;
+
+	g_checksum_update(sum, (const guchar *)KBUILD_RECIPE "\n", -1);
+	g_checksum_update(sum, (const guchar *)p->identity, -1);
+	for (guint i = 0; i < p->patches->len; i++) {
+		g_autofree char *base = g_path_get_basename(p->patches->pdata[i]);
+
+		if (!hash_file_into(sum, base, p->patches->pdata[i], error))
+			return FALSE;
+	}
+	for (guint i = 0; i < p->fragments->len; i++) {
+		g_autofree char *base =
+			g_path_get_basename(p->fragments->pdata[i]);
+
+		if (!hash_file_into(sum, base, p->fragments->pdata[i], error))
+			return FALSE;
+	}
+	p->key = g_strndup(g_checksum_get_string(sum), 16);
+	p->dir = g_build_filename(hh_cache_dir(), "kernels", p->key, NULL);
+	return TRUE;
+}
+
+static HhKernelBuild *load_cached(Plan *p)
+{
+	g_autofree char *info = g_build_filename(p->dir, "info.json", NULL);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	HhKernelBuild *b;
+	JsonObject *o;
+
+	if (!json_parser_load_from_file(parser, info, NULL))
+		return NULL;
+	o = json_node_get_object(json_parser_get_root(parser));
+	if (!o)
+		return NULL;
+	b = g_new0(HhKernelBuild, 1);
+	b->key = g_strdup(p->key);
+	b->dir = g_strdup(p->dir);
+	b->bzimage = g_build_filename(p->dir, "bzImage", NULL);
+	b->config = g_build_filename(p->dir, "config", NULL);
+	b->release = g_strdup(json_object_get_string_member_with_default(
+		o, "release", "unknown"));
+	b->source_identity = g_strdup(p->identity);
+	b->n_patches = p->patches->len;
+	b->cached = TRUE;
+	if (!g_file_test(b->bzimage, G_FILE_TEST_IS_REGULAR)) {
+		hh_kernel_build_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Extracts a tarball once into sources/<id>/; returns the tree's path. */
+static char *pristine_tree(Plan *p, GError **error)
+{
+	g_autofree char *id = g_compute_checksum_for_string(
+		G_CHECKSUM_SHA256, p->identity, -1);
+	g_autofree char *base = g_build_filename(hh_cache_dir(), "sources",
+						 NULL);
+	g_autofree char *tree = g_strdup_printf("%s/%.16s", base, id);
+	g_autofree char *tmp = NULL;
+	g_autoptr(GDir) d = NULL;
+	const char *top;
+	gint64 t0 = hh_now_ms();
+
+	if (g_file_test(p->source, G_FILE_TEST_IS_DIR))
+		return g_strdup(p->source);
+	if (g_file_test(tree, G_FILE_TEST_IS_DIR))
+		return g_steal_pointer(&tree);
+	tmp = g_strdup_printf("%s.tmp%d", tree, (int)getpid());
+	if (!hh_rm_rf(tmp, error) || !hh_mkdir_p(tmp, 0755, error))
+		return NULL;
+	progress(p->spec, "extracting %s", p->source);
+	{
+		const char *argv[] = { "tar", "-xf", p->source, "-C", tmp, NULL };
+
+		if (!hh_run(argv, NULL, NULL, NULL, HH_SPAWN_CAPTURE, NULL,
+			    error))
+			return NULL;
+	}
+	/* The tarball holds one top directory (linux-source-6.1/). */
+	d = g_dir_open(tmp, 0, error);
+	if (!d)
+		return NULL;
+	top = g_dir_read_name(d);
+	if (!top || g_dir_read_name(d)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_BUILD,
+			    "'%s' does not hold exactly one top directory",
+			    p->source);
+		return NULL;
+	}
+	{
+		g_autofree char *inner = g_build_filename(tmp, top, NULL);
+
+		if (g_rename(inner, tree) < 0) {
+			g_set_error(error, HH_ERROR, HH_ERROR_BUILD,
+				    "cannot move '%s' to '%s': %s", inner,
+				    tree, g_strerror(errno));
+			return NULL;
+		}
+	}
+	hh_rm_rf(tmp, NULL);
+	progress(p->spec, "extracted in %.1f s", (hh_now_ms() - t0) / 1000.0);
+	return g_steal_pointer(&tree);
+}
+
+/* A tree with the series applied: a hard-linked copy of the pristine one
+ * (patch(1) replaces files, it never writes through a link). */
+static char *patched_tree(Plan *p, const char *pristine, GError **error)
+{
+	g_autofree char *src = g_build_filename(p->dir, "src", NULL);
+	const char *cp_argv[] = { "cp", "-al", pristine, src, NULL };
+
+	if (!p->patches->len)
+		return g_strdup(pristine);
+	if (!hh_rm_rf(src, error))
+		return NULL;
+	if (g_file_test(p->source, G_FILE_TEST_IS_DIR))
+		cp_argv[1] = "-a";
+	if (!hh_run(cp_argv, NULL, NULL, NULL, HH_SPAWN_CAPTURE, NULL, error))
+		return NULL;
+	for (guint i = 0; i < p->patches->len; i++) {
+		const char *patch = p->patches->pdata[i];
+		const char *argv[] = { "patch", "-p1", "--forward", "--batch",
+				       "--fuzz=0", "-i", patch, NULL };
+		g_autofree char *out = NULL;
+
+		progress(p->spec, "applying %s", patch);
+		if (!hh_run(argv, src, NULL, NULL, HH_SPAWN_CAPTURE, &out,
+			    error)) {
+			g_prefix_error(error, "patch '%s' does not apply: ",
+				       patch);
+			return NULL;
+		}
+		if (strstr(out, "offset") || strstr(out, "fuzz")) {
+			g_set_error(error, HH_ERROR, HH_ERROR_BUILD,
+				    "patch '%s' applies only with offset or "
+				    "fuzz; refresh it:\n%s",
+				    patch, out);
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&src);
+}
+
+static gboolean report_progress(gpointer data)
+{
+	const char *log = data;
+	g_autofree char *text = NULL;
+	guint objects = 0;
+
+	if (g_file_get_contents(log, &text, NULL, NULL)) {
+		for (const char *s = text; (s = strstr(s, "  CC ")); s++)
+			objects++;
+	}
+	fprintf(stderr, "kernel: still building, %u objects compiled (log: %s)\n",
+		objects, log);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean run_make(Plan *p, const char *src, const char *build,
+			 const char *target, const char *log, GError **error)
+{
+	g_autofree char *o = g_strdup_printf("O=%s", build);
+	g_autofree char *j = g_strdup_printf("-j%u", p->spec->jobs ?
+					     p->spec->jobs :
+					     g_get_num_processors());
+	g_autofree char *ccache = g_find_program_in_path("ccache");
+	g_autofree char *cc = ccache ? g_strdup("CC=ccache gcc") :
+				       g_strdup("CC=gcc");
+	g_autofree char *basedir = g_strdup_printf("CCACHE_BASEDIR=%s",
+						   hh_cache_dir());
+	const char *argv[] = { "make", "-C", src, o, "ARCH=x86_64", cc, j,
+			       target, NULL };
+	const char *env[] = { basedir, "CCACHE_NOHASHDIR=1",
+			      "KBUILD_BUILD_TIMESTAMP=1970-01-01",
+			      "KBUILD_BUILD_USER=hotplug-harness",
+			      "KBUILD_BUILD_HOST=hotplug-harness", NULL };
+	guint timer = 0;
+	gboolean ok;
+
+	if (!p->spec->quiet && g_str_equal(target, "bzImage"))
+		timer = g_timeout_add_seconds(30, report_progress,
+					      (gpointer)log);
+	ok = hh_run(argv, NULL, env, log, HH_SPAWN_NONE, NULL, error);
+	if (timer)
+		g_source_remove(timer);
+	if (!ok)
+		g_prefix_error(error, "make %s: ", target);
+	return ok;
+}
+
+static gboolean configure_tree(Plan *p, const char *src, const char *build,
+			       const char *log, GError **error)
+{
+	g_autofree char *merge = g_build_filename(
+		src, "scripts", "kconfig", "merge_config.sh", NULL);
+	g_autofree char *dotconfig = g_build_filename(build, ".config", NULL);
+	g_autoptr(GStrvBuilder) argv = g_strv_builder_new();
+	g_auto(GStrv) args = NULL;
+	g_autoptr(GHashTable) asked = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) final = NULL;
+	g_autoptr(GPtrArray) bad = NULL;
+	g_autofree char *mlog = g_build_filename(p->dir, "merge.log", NULL);
+
+	if (!run_make(p, src, build, "tinyconfig", log, error))
+		return FALSE;
+	g_strv_builder_add_many(argv, "sh", merge, "-m", "-O", build,
+				dotconfig, NULL);
+	for (guint i = 0; i < p->fragments->len; i++) {
+		g_autoptr(GHashTable) frag =
+			hh_kconfig_load(p->fragments->pdata[i], error);
+		GHashTableIter it;
+		gpointer k, v;
+
+		if (!frag)
+			return FALSE;
+		g_hash_table_iter_init(&it, frag);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			g_hash_table_replace(asked, g_strdup(k), g_strdup(v));
+		g_strv_builder_add(argv, p->fragments->pdata[i]);
+	}
+	args = g_strv_builder_end(argv);
+	if (!hh_run((const char *const *)args, build, NULL, mlog,
+		    HH_SPAWN_NONE, NULL, error))
+		return FALSE;
+	if (!run_make(p, src, build, "olddefconfig", log, error))
+		return FALSE;
+	final = hh_kconfig_load(dotconfig, error);
+	if (!final)
+		return FALSE;
+	bad = hh_kconfig_check(asked, final);
+	if (bad->len) {
+		g_autoptr(GString) msg = g_string_new(NULL);
+
+		g_string_append_printf(msg,
+			"%u option(s) asked for by the fragments in %s did "
+			"not end up in %s:",
+			bad->len, p->spec->fragments_dir, dotconfig);
+		for (guint i = 0; i < bad->len; i++)
+			g_string_append_printf(msg, "\n  %s",
+					       (char *)bad->pdata[i]);
+		g_set_error_literal(error, HH_ERROR, HH_ERROR_BUILD, msg->str);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean write_info(Plan *p, HhKernelBuild *b, GError **error)
+{
+	g_autoptr(JsonBuilder) jb = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *path = g_build_filename(p->dir, "info.json", NULL);
+	g_autofree char *text = NULL;
+	g_autofree char *now = hh_iso_now();
+
+	json_builder_begin_object(jb);
+	json_builder_set_member_name(jb, "key");
+	json_builder_add_string_value(jb, p->key);
+	json_builder_set_member_name(jb, "release");
+	json_builder_add_string_value(jb, b->release);
+	json_builder_set_member_name(jb, "source");
+	json_builder_add_string_value(jb, p->source);
+	json_builder_set_member_name(jb, "source_identity");
+	json_builder_add_string_value(jb, p->identity);
+	json_builder_set_member_name(jb, "patches");
+	json_builder_begin_array(jb);
+	for (guint i = 0; i < p->patches->len; i++) {
+		g_autofree char *base = g_path_get_basename(p->patches->pdata[i]);
+
+		json_builder_add_string_value(jb, base);
+	}
+	json_builder_end_array(jb);
+	json_builder_set_member_name(jb, "fragments");
+	json_builder_begin_array(jb);
+	for (guint i = 0; i < p->fragments->len; i++) {
+		g_autofree char *base =
+			g_path_get_basename(p->fragments->pdata[i]);
+
+		json_builder_add_string_value(jb, base);
+	}
+	json_builder_end_array(jb);
+	json_builder_set_member_name(jb, "build_seconds");
+	json_builder_add_double_value(jb, b->seconds);
+	json_builder_set_member_name(jb, "built_at");
+	json_builder_add_string_value(jb, now);
+	json_builder_end_object(jb);
+	root = json_builder_get_root(jb);
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, TRUE);
+	text = json_generator_to_data(gen, NULL);
+	return hh_write_file(path, text, -1, error);
+}
+
+static gboolean copy_file(const char *from, const char *to, GError **error)
+{
+	g_autofree char *data = NULL;
+	gsize len;
+
+	return g_file_get_contents(from, &data, &len, error) &&
+	       hh_write_file(to, data, len, error);
+}
+
+static HhKernelBuild *build_now(Plan *p, GError **error)
+{
+	g_autofree char *pristine = NULL, *src = NULL;
+	g_autofree char *build = g_build_filename(p->dir, "build", NULL);
+	g_autofree char *log = g_build_filename(p->dir, "build.log", NULL);
+	g_autofree char *bz = NULL, *rel_path = NULL;
+	g_autoptr(HhKernelBuild) b = g_new0(HhKernelBuild, 1);
+	gint64 t0 = hh_now_ms();
+	const char *rel_argv[] = { "make", "-s", "-C", NULL, NULL,
+				   "ARCH=x86_64", "kernelrelease", NULL };
+	g_autofree char *o = g_strdup_printf("O=%s", build);
+	g_autofree char *release = NULL;
+
+	if (!hh_mkdir_p(build, 0755, error))
+		return NULL;
+	pristine = pristine_tree(p, error);
+	if (!pristine)
+		return NULL;
+	src = patched_tree(p, pristine, error);
+	if (!src)
+		return NULL;
+	progress(p->spec, "configuring (tinyconfig + %u fragment(s))",
+		 p->fragments->len);
+	if (!configure_tree(p, src, build, log, error))
+		return NULL;
+	progress(p->spec, "building bzImage in %s (log: %s)", build, log);
+	if (!run_make(p, src, build, "bzImage", log, error))
+		return NULL;
+	rel_argv[3] = src;
+	rel_argv[4] = o;
+	if (!hh_run(rel_argv, NULL, NULL, NULL, HH_SPAWN_CAPTURE, &release,
+		    error))
+		return NULL;
+	bz = g_build_filename(build, "arch", "x86", "boot", "bzImage", NULL);
+	b->key = g_strdup(p->key);
+	b->dir = g_strdup(p->dir);
+	b->bzimage = g_build_filename(p->dir, "bzImage", NULL);
+	b->config = g_build_filename(p->dir, "config", NULL);
+	b->release = g_strdup(g_strstrip(release));
+	b->source_identity = g_strdup(p->identity);
+	b->n_patches = p->patches->len;
+	b->seconds = (hh_now_ms() - t0) / 1000.0;
+	rel_path = g_build_filename(build, ".config", NULL);
+	if (!copy_file(rel_path, b->config, error) ||
+	    !copy_file(bz, b->bzimage, error) || !write_info(p, b, error))
+		return NULL;
+	progress(p->spec, "built %s in %.0f s", b->release, b->seconds);
+	return g_steal_pointer(&b);
+}
+
+HhKernelBuild *hh_kernel_build(const HhKernelSpec *spec, GError **error)
+{
+	Plan p = { 0 };
+	HhKernelBuild *b = NULL;
+	g_autofree char *lock = NULL;
+	gint64 t0 = hh_now_ms();
+	int fd = -1;
+
+	if (!make_plan(spec, &p, error))
+		goto out;
+	b = load_cached(&p);
+	if (b)
+		goto done;
+	if (!hh_mkdir_p(p.dir, 0755, error))
+		goto out;
+	lock = g_strdup_printf("%s.lock", p.dir);
+	fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		g_set_error(error, HH_ERROR, HH_ERROR_BUILD,
+			    "cannot lock '%s': %s", lock, g_strerror(errno));
+		goto out;
+	}
+	b = load_cached(&p); /* another process may have built it meanwhile */
+	if (!b)
+		b = build_now(&p, error);
+	if (b && !b->cached)
+		goto out;
+done:
+	if (b)
+		b->seconds = (hh_now_ms() - t0) / 1000.0;
+out:
+	if (fd >= 0)
+		close(fd);
+	plan_clear(&p);
+	return b;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HH_KBUILD_H
+#define HH_KBUILD_H
+
+#include <glib.h>
+
+#define HH_DEFAULT_KERNEL_SOURCE "/usr/src/linux-source-6.1.tar.xz"
+
+/* What to build: the inputs of the content-keyed cache. */
+typedef struct {
+	char *source;		/* tarball or directory; NULL: the default */
+	char *patches_dir;	/* directory with a series file; NULL: none */
+	char *fragments_dir;	/* configs/kernel */
+	guint jobs;		/* make -j; 0: number of CPUs */
+	gboolean quiet;		/* no progress lines on stderr */
+} HhKernelSpec;
+
+typedef struct {
+	char *key;		/* cache key (hex) */
+	char *dir;		/* cache directory of this build */
+	char *bzimage;
+	char *config;		/* the final .config */
+	char *release;		/* make kernelrelease */
+	char *source_identity;
+	guint n_patches;
+	gboolean cached;	/* TRUE: nothing was built */
+	double seconds;		/* build time (of this call) */
+} HhKernelBuild;
+
+void hh_kernel_spec_clear(HhKernelSpec *spec);
+void hh_kernel_build_free(HhKernelBuild *build);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhKernelBuild, hh_kernel_build_free)
+
+/* The list of patch files named by DIR/series, in order; may be empty. */
+GPtrArray *hh_kernel_series(const char *patches_dir, GError **error);
+
+/* Builds (or finds in the cache) a bzImage. */
+HhKernelBuild *hh_kernel_build(const HhKernelSpec *spec, GError **error);
+
+#endif

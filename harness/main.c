@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "commands.h"
+#include "hh-error.h"
+#include "paths.h"
+#include "spawn.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static const HhCommand commands[] = {
+	{ "kernel", "build (or find in the cache) a kernel", hh_cmd_kernel },
+	{ "initramfs", "build (or find in the cache) the guest image",
+	  hh_cmd_initramfs },
+	{ "run", "boot a matrix of kernels x variants x scenarios", hh_cmd_run },
+};
+
+int hh_report_error(const GError *error)
+{
+	fprintf(stderr, "hotplug-harness: %s\n", error->message);
+	if (g_error_matches(error, HH_ERROR, HH_ERROR_USAGE))
+		return HH_EXIT_USAGE;
+	if (g_error_matches(error, HH_ERROR, HH_ERROR_CANCELLED))
+		return 128 + (hh_spawn_interrupt_signal() ?: 2);
+	return HH_EXIT_ERROR;
+}
+
+gboolean hh_parse_options(GOptionContext *ctx, int *argc, char ***argv,
+			  int *exit_code)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (g_option_context_parse(ctx, argc, argv, &err))
+		return TRUE;
+	fprintf(stderr, "hotplug-harness: %s (see --help)\n", err->message);
+	*exit_code = HH_EXIT_USAGE;
+	return FALSE;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: hotplug-harness [--version] COMMAND [ARGS]\n\n"
+		     "Boots Linux kernels in QEMU and tests memory, CPU and "
+		     "NUMA-node hotplug.\n\nCommands:\n");
+	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\n'hotplug-harness COMMAND --help' describes one.\n");
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	hh_spawn_init();
+	hh_paths_init();
+	if (argc < 2) {
+		usage(stderr);
+		return HH_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("hotplug-harness %s\n", PACKAGE_VERSION);
+		return HH_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return HH_EXIT_OK;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "hotplug-harness: '%s' is not a command\n", argv[1]);
+	usage(stderr);
+	return HH_EXIT_USAGE;
+}

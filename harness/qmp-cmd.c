@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <string.h>
+
+#include "hh-error.h"
+#include "qmp-cmd.h"
+
+/* Absolute deadline for timeout_ms from now; 0 means none. */
+static gint64 deadline_in(guint timeout_ms)
+{
+	return timeout_ms ? g_get_monotonic_time() + (gint64)timeout_ms * 1000 : 0;
+}
+
+/* Milliseconds left for the next command (at least 1), 0 for no deadline. */
+static guint ms_left(gint64 deadline)
+{
+	gint64 left;
+
+	if (!deadline)
+		return 0;
+	left = (deadline - g_get_monotonic_time() + 999) / 1000;
+	return (guint)CLAMP(left, 1, G_MAXUINT);
+}
+
+static gboolean take_array(const char *command, JsonNode *ret, JsonArray **out,
+			   GError **error)
+{
+	if (!JSON_NODE_HOLDS_ARRAY(ret)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_PROTOCOL,
+			    "%s: return value is not an array", command);
+		return FALSE;
+	}
+	*out = json_array_ref(json_node_get_array(ret));
+	return TRUE;
+}
+
+static gboolean query_array(HhQmp *qmp, const char *command, guint timeout_ms,
+			    JsonArray **out, GError **error)
+{
+	g_autoptr(JsonNode) ret = NULL;
+
+	if (!hh_qmp_execute_sync(qmp, command, NULL, timeout_ms, &ret, error))
+		return FALSE;
+	return take_array(command, ret, out, error);
+}
+
+static gboolean object_add_ram(HhQmp *qmp, const char *id, guint64 size,
+			       guint timeout_ms, GError **error)
+{
+	JsonObject *args = json_object_new();
+
+	json_object_set_string_member(args, "qom-type", "memory-backend-ram");
+	json_object_set_string_member(args, "id", id);
+	json_object_set_int_member(args, "size", (gint64)size);
+	return hh_qmp_execute_sync(qmp, "object-add", args, timeout_ms, NULL,
+				   error);
+}
+
+static gboolean device_add_dimm(HhQmp *qmp, const char *id, const char *memdev,
+				gint node, guint timeout_ms, GError **error)
+{
+	JsonObject *args = json_object_new();
+
+	json_object_set_string_member(args, "driver", "pc-dimm");
+	json_object_set_string_member(args, "id", id);
+	json_object_set_string_member(args, "memdev", memdev);
+	if (node >= 0)
+		json_object_set_int_member(args, "node", node);
+	return hh_qmp_execute_sync(qmp, "device_add", args, timeout_ms, NULL,
+				   error);
+}
+
+/* Deletes a backend after a refused device_add; notes a failure in *err. */
+static void drop_backend(HhQmp *qmp, const char *memdev, guint timeout_ms,
+			 GError **err)
+{
+	g_autoptr(GError) del_err = NULL;
+	GError *both;
+
+	if (hh_qmp_object_del(qmp, memdev, timeout_ms, &del_err))
+		return;
+	both = g_error_new((*err)->domain, (*err)->code,
+			   "%s (and removing '%s' failed: %s)", (*err)->message,
+			   memdev, del_err->message);
+	g_error_free(*err);
+	*err = both;
+}
+
+gboolean hh_qmp_dimm_add(HhQmp *qmp, const char *id, guint64 size_bytes,
+			 gint node, guint timeout_ms, GError **error)
+{
+	gint64 deadline = deadline_in(timeout_ms);
+	g_autofree char *memdev = g_strdup_printf("mem-%s", id);
+	GError *err = NULL;
+
+	g_return_val_if_fail(size_bytes <= G_MAXINT64, FALSE);
+	if (!object_add_ram(qmp, memdev, size_bytes, ms_left(deadline), error))
+		return FALSE;
+	if (device_add_dimm(qmp, id, memdev, node, ms_left(deadline), &err))
+		return TRUE;
+	if (g_error_matches(err, HH_ERROR, HH_ERROR_QMP))
+		drop_backend(qmp, memdev, timeout_ms, &err);
+	g_propagate_error(error, err);
+	return FALSE;
+}
+
+gboolean hh_qmp_query_hotpluggable_cpus(HhQmp *qmp, guint timeout_ms,
+					JsonArray **out, GError **error)
+{
+	return query_array(qmp, "query-hotpluggable-cpus", timeout_ms, out,
+			   error);
+}
+
+/* An integer prop, or -1 when absent. */
+static gint64 prop_int(JsonObject *props, const char *name)
+{
+	JsonNode *node = json_object_get_member(props, name);
+
+	if (!node || json_node_get_value_type(node) != G_TYPE_INT64)
+		return -1;
+	return json_node_get_int(node);
+}
+
+static JsonObject *slot_props(JsonNode *slot)
+{
+	JsonObject *obj;
+	JsonNode *props;
+
+	if (!JSON_NODE_HOLDS_OBJECT(slot))
+		return NULL;
+	obj = json_node_get_object(slot);
+	props = json_object_get_member(obj, "props");
+	if (!props || !JSON_NODE_HOLDS_OBJECT(props))
+		return NULL;
+	return json_node_get_object(props);
+}
+
+static gboolean slot_is_free(JsonNode *slot, gint node, gint socket)
+{
+	JsonObject *props = slot_props(slot);
+	JsonObject *obj;
+	JsonNode *type;
+
+	if (!props)
+		return FALSE;
+	obj = json_node_get_object(slot);
+	type = json_object_get_member(obj, "type");
+	if (!type || json_node_get_value_type(type) != G_TYPE_STRING ||
+	    json_object_has_member(obj, "qom-path"))
+		return FALSE;
+	return (node < 0 || prop_int(props, "node-id") == node) &&
+	       (socket < 0 || prop_int(props, "socket-id") == socket);
+}
+
+/* TRUE if slot a comes before slot b in topology order. */
+static gboolean slot_before(JsonNode *a, JsonNode *b)
+{
+	static const char *const keys[] = {
+		"socket-id", "die-id", "cluster-id", "core-id", "thread-id",
+	};
+	JsonObject *pa = slot_props(a), *pb = slot_props(b);
+	gsize i;
+
+	for (i = 0; i < G_N_ELEMENTS(keys); i++) {
+		gint64 va = prop_int(pa, keys[i]), vb = prop_int(pb, keys[i]);
+
+		if (va != vb)
+			return va < vb;
+	}
+	return FALSE;
+}
+
+static gboolean any_node_id(JsonArray *cpus)
+{
+	guint i;
+
+	for (i = 0; i < json_array_get_length(cpus); i++) {
+		JsonObject *props = slot_props(json_array_get_element(cpus, i));
+
+		if (props && json_object_has_member(props, "node-id"))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static char *describe(gint n)
+{
+	return n < 0 ? g_strdup("any") : g_strdup_printf("%d", n);
+}
+
+static JsonObject *pick_cpu_slot(JsonArray *cpus, gint node, gint socket,
+				 GError **error)
+{
+	g_autofree char *node_s = describe(node), *socket_s = describe(socket);
+	JsonNode *best = NULL;
+	guint i;
+
+	for (i = 0; i < json_array_get_length(cpus); i++) {
+		JsonNode *slot = json_array_get_element(cpus, i);
+
+		if (slot_is_free(slot, node, socket) &&
+		    (!best || slot_before(slot, best)))
+			best = slot;
+	}
+	if (best)
+		return json_node_get_object(best);
+	g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+		    "no free vcpu slot on node %s, socket %s%s", node_s,
+		    socket_s, node >= 0 && !any_node_id(cpus) ?
+		    " (qemu reports no node-id: map cpus with -numa cpu)" : "");
+	return NULL;
+}
+
+static JsonObject *cpu_device_args(JsonObject *slot, const char *id)
+{
+	JsonObject *args = json_object_new();
+	JsonObject *props = json_object_get_object_member(slot, "props");
+	GList *names = json_object_get_members(props), *l;
+
+	json_object_set_string_member(args, "driver",
+				      json_object_get_string_member(slot, "type"));
+	json_object_set_string_member(args, "id", id);
+	for (l = names; l; l = l->next)
+		json_object_set_member(args, l->data,
+			json_node_copy(json_object_get_member(props, l->data)));
+	g_list_free(names);
+	return args;
+}
+
+gboolean hh_qmp_vcpu_add(HhQmp *qmp, const char *id, gint node, gint socket,
+			 guint timeout_ms, GError **error)
+{
+	gint64 deadline = deadline_in(timeout_ms);
+	g_autoptr(JsonArray) cpus = NULL;
+	JsonObject *slot;
+
+	if (!hh_qmp_query_hotpluggable_cpus(qmp, ms_left(deadline), &cpus,
+					    error))
+		return FALSE;
+	slot = pick_cpu_slot(cpus, node, socket, error);
+	if (!slot)
+		return FALSE;
+	return hh_qmp_execute_sync(qmp, "device_add", cpu_device_args(slot, id),
+				   ms_left(deadline), NULL, error);
+}
+
+static gboolean execute_id(HhQmp *qmp, const char *command, const char *id,
+			   guint timeout_ms, GError **error)
+{
+	JsonObject *args = json_object_new();
+
+	json_object_set_string_member(args, "id", id);
+	return hh_qmp_execute_sync(qmp, command, args, timeout_ms, NULL, error);
+}
+
+gboolean hh_qmp_device_del(HhQmp *qmp, const char *id, guint timeout_ms,
+			   GError **error)
+{
+	return execute_id(qmp, "device_del", id, timeout_ms, error);
+}
+
+gboolean hh_qmp_object_del(HhQmp *qmp, const char *id, guint timeout_ms,
+			   GError **error)
+{
+	return execute_id(qmp, "object-del", id, timeout_ms, error);
+}
+
+static gboolean is_device(JsonObject *data, gpointer id)
+{
+	JsonNode *device = json_object_get_member(data, "device");
+
+	return device && json_node_get_value_type(device) == G_TYPE_STRING &&
+	       strcmp(json_node_get_string(device), id) == 0;
+}
+
+gboolean hh_qmp_device_del_wait(HhQmp *qmp, const char *id,
+				HhQmpDelFlags flags, guint timeout_ms,
+				GError **error)
+{
+	gint64 deadline = deadline_in(timeout_ms);
+	g_autofree char *memdev = NULL;
+
+	if (!hh_qmp_device_del(qmp, id, ms_left(deadline), error))
+		return FALSE;
+	if (!hh_qmp_wait_event_match_sync(qmp, "DEVICE_DELETED", is_device,
+					  (gpointer)id, ms_left(deadline), NULL,
+					  error)) {
+		g_prefix_error(error, "device '%s' was not deleted: ", id);
+		return FALSE;
+	}
+	if (!(flags & HH_QMP_DEL_BACKEND))
+		return TRUE;
+	memdev = g_strdup_printf("mem-%s", id);
+	return hh_qmp_object_del(qmp, memdev, ms_left(deadline), error);
+}
+
+gboolean hh_qmp_query_memory_devices(HhQmp *qmp, guint timeout_ms,
+				     JsonArray **out, GError **error)
+{
+	return query_array(qmp, "query-memory-devices", timeout_ms, out, error);
+}
+
+/* Drops every '\r' (QEMU's HMP output ends its lines with "\r\n"). */
+static char *strip_cr(const char *s)
+{
+	char *out = g_malloc(strlen(s) + 1), *p = out;
+
+	for (; *s; s++)
+		if (*s != '\r')
+			*p++ = *s;
+	*p = '\0';
+	return out;
+}
+
+gboolean hh_qmp_hmp(HhQmp *qmp, const char *command_line, guint timeout_ms,
+		    char **out, GError **error)
+{
+	JsonObject *args = json_object_new();
+	g_autoptr(JsonNode) ret = NULL;
+
+	json_object_set_string_member(args, "command-line", command_line);
+	if (!hh_qmp_execute_sync(qmp, "human-monitor-command", args, timeout_ms,
+				 &ret, error))
+		return FALSE;
+	if (json_node_get_value_type(ret) != G_TYPE_STRING) {
+		g_set_error(error, HH_ERROR, HH_ERROR_PROTOCOL,
+			    "human-monitor-command: return value is not a string");
+		return FALSE;
+	}
+	if (out)
+		*out = strip_cr(json_node_get_string(ret));
+	return TRUE;
+}
+
+gboolean hh_qmp_quit(HhQmp *qmp, guint timeout_ms, GError **error)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (hh_qmp_execute_sync(qmp, "quit", NULL, timeout_ms, NULL, &err) ||
+	    g_error_matches(err, HH_ERROR, HH_ERROR_QEMU))
+		return TRUE;
+	g_propagate_error(error, g_steal_pointer(&err));
+	return FALSE;
+}

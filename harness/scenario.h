@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HH_SCENARIO_H
+#define HH_SCENARIO_H
+
+#include <glib.h>
+
+/*
+ * Scenario files (configs/scenarios/NAME.scenario), one line per action or
+ * expectation; the grammar is in docs/scenarios.md.  Each action starts a
+ * step; the expectations after it belong to that step and see the kernel
+ * log from the step's start.  Expectations before the first action belong
+ * to the "boot" step.
+ */
+typedef enum {
+	HH_ACT_BOOT,		/* implicit first step */
+	HH_ACT_WRITE,
+	HH_ACT_READ,
+	HH_ACT_RUN,
+	HH_ACT_DIMM_ADD,
+	HH_ACT_VCPU_ADD,
+	HH_ACT_DEVICE_DEL,
+	HH_ACT_MARK,
+} HhActionKind;
+
+typedef enum {
+	HH_EXP_LOG,
+	HH_EXP_NO_LOG,
+	HH_EXP_FILE_EQUALS,
+	HH_EXP_FILE_MATCHES,
+	HH_EXP_NODE_STATE,	/* node N online|offline */
+	HH_EXP_NODE_MEMTOTAL,	/* node N memtotal SIZE | +SIZE */
+	HH_EXP_CPU_STATE,	/* cpu N online|offline [node=M] */
+	HH_EXP_BLOCK_STATE,	/* block N STATE [zone=Z] */
+	HH_EXP_TAINT,
+} HhExpectKind;
+
+typedef struct {
+	HhExpectKind kind;
+	guint line;
+	char *text;		/* the source line, for reports */
+	char *path;
+	char *value;		/* equals text, state word */
+	GRegex *regex;
+	gint count;		/* -1: at least once */
+	gboolean since_boot;
+	gint id;		/* node, cpu or block number */
+	gint node;		/* -1: not checked */
+	char *zone;		/* NULL: not checked */
+	guint64 size;		/* memtotal bytes */
+	gboolean delta;		/* size is growth since the scenario began */
+	guint64 number;		/* taint */
+	guint within_ms;	/* 0: check once; else poll until true */
+} HhExpect;
+
+typedef struct {
+	HhActionKind kind;
+	guint line;
+	char *text;
+	char *path;
+	char *value;
+	char **argv;		/* run */
+	guint timeout_ms;	/* run: the command's own limit */
+	gint expect_errno;	/* write/read: 0 = success */
+	gint expect_exit;	/* run: -1 = any */
+	char *id;		/* device id */
+	guint64 size;
+	gint node;		/* -1: none */
+	gint socket;		/* -1: none */
+	GPtrArray *expects;	/* HhExpect* */
+} HhStep;
+
+typedef enum {
+	HH_REQ_CONFIG,
+	HH_REQ_PATH,
+} HhRequireKind;
+
+typedef struct {
+	HhRequireKind kind;
+	char *value;
+	guint line;
+} HhRequire;
+
+typedef struct {
+	char *name;
+	char *path;
+	char *description;
+	GPtrArray *requires;	/* HhRequire* */
+	GPtrArray *variants;	/* glob patterns; empty: any */
+	GPtrArray *steps;	/* HhStep*; [0] is the boot step */
+} HhScenario;
+
+HhScenario *hh_scenario_parse(const char *text, const char *path,
+			      GError **error);
+HhScenario *hh_scenario_load(const char *path, GError **error);
+void hh_scenario_free(HhScenario *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhScenario, hh_scenario_free)
+
+/* TRUE if the scenario may run on a variant of that name. */
+gboolean hh_scenario_accepts_variant(const HhScenario *s, const char *name);
+
+/* errno name <-> number for the names scenarios may use */
+gint hh_errno_from_name(const char *name);
+const char *hh_errno_name(gint err);
+
+#endif

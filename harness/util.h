@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HH_UTIL_H
+#define HH_UTIL_H
+
+#include <glib.h>
+
+/* Parses "128M", "1G", "0x8000000", "4096" (K, M, G, T suffixes, any case). */
+gboolean hh_parse_size(const char *text, guint64 *out, GError **error);
+
+/* Formats bytes as QEMU wants them: "3G", "128M", or plain bytes. */
+char *hh_format_size(guint64 bytes);
+
+/* Writes a file atomically (temp file + rename). */
+gboolean hh_write_file(const char *path, const char *data, gssize len,
+		       GError **error);
+
+/* Creates a directory and its parents with the given mode. */
+gboolean hh_mkdir_p(const char *path, int mode, GError **error);
+
+/* Hex SHA-256 of a file's content. */
+char *hh_sha256_file(const char *path, GError **error);
+
+/* Milliseconds on the monotonic clock. */
+gint64 hh_now_ms(void);
+
+/* Runs the thread-default main context until *flag is set or timeout. */
+gboolean hh_iterate_until(volatile gboolean *flag, guint timeout_ms);
+
+/* One blocking iteration of the thread-default context, at most max_ms. */
+void hh_iterate_once(guint max_ms);
+
+/* The current UTC time as an ISO 8601 string. */
+char *hh_iso_now(void);
+
+/* Recursively removes a directory tree (no error if missing). */
+gboolean hh_rm_rf(const char *path, GError **error);
+
+#endif

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The QEMU backend: one qemu-system-x86_64 process per guest, started
+ * through spawn.c (argv only, own process group, killed with the harness),
+ * with its QMP monitor and the agent's virtio-serial ports on Unix sockets
+ * in the cell's private run directory.
+ */
+#include "config.h"
+
+#include "vm.h"
+#include "hh-error.h"
+#include "paths.h"
+#include "qmp.h"
+#include "spawn.h"
+#include "util.h"
+#include "hh-protocol.h"
+
+#include <gio/gunixsocketaddress.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_MS 10000
+#define QMP_TIMEOUT_MS 10000
+
+typedef struct {
+	HhVm parent;
+	HhChild *child;
+	GPtrArray *argv;
+	char *run_dir;
+	char *stderr_log;
+	HhQmp *qmp;
+	GSocketConnection *qmp_conn;
+} QemuVm;
+
+static void add(GPtrArray *argv, const char *s)
+{
+	g_ptr_array_add(argv, g_strdup(s));
+}
+
+static void addf(GPtrArray *argv, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void addf(GPtrArray *argv, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_ptr_array_add(argv, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+static void add_socket(GPtrArray *argv, const char *dir, const char *id)
+{
+	add(argv, "-chardev");
+	addf(argv, "socket,id=%s,path=%s/%s.sock,server=on,wait=off", id, dir,
+	     id);
+}
+
+static void add_topology(GPtrArray *argv, const HhVariant *v)
+{
+	g_autofree char *mem = hh_format_size(v->memory);
+
+	add(argv, "-m");
+	if (v->slots) {
+		g_autofree char *max = hh_format_size(v->maxmem);
+
+		addf(argv, "%s,slots=%u,maxmem=%s", mem, v->slots, max);
+	} else {
+		add(argv, mem);
+	}
+	/* One socket per CPU, so each can be bound to any node. */
+	add(argv, "-smp");
+	addf(argv, "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", v->cpus,
+	     v->maxcpus, v->maxcpus);
+	for (guint i = 0; i < v->nodes->len; i++) {
+		const HhNode *n = v->nodes->pdata[i];
+
+		if (n->memory) {
+			g_autofree char *size = hh_format_size(n->memory);
+
+			add(argv, "-object");
+			addf(argv, "memory-backend-ram,id=ram-node%u,size=%s",
+			     n->id, size);
+			add(argv, "-numa");
+			addf(argv, "node,nodeid=%u,memdev=ram-node%u", n->id,
+			     n->id);
+		} else {
+			add(argv, "-numa");
+			addf(argv, "node,nodeid=%u", n->id);
+		}
+	}
+	for (guint i = 0; i < v->nodes->len; i++) {
+		const HhNode *n = v->nodes->pdata[i];
+
+		for (guint c = 0; c < n->cpus->len; c++) {
+			add(argv, "-numa");
+			addf(argv, "cpu,node-id=%u,socket-id=%u", n->id,
+			     g_array_index(n->cpus, guint, c));
+		}
+	}
+}
+
+static GPtrArray *build_argv(const HhVmConfig *cfg)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	const char *dir = cfg->run_dir;
+
+	add(argv, hh_qemu_path());
+	add(argv, "-machine");
+	add(argv, cfg->variant->machine);
+	add(argv, "-accel");
+	add(argv, cfg->accel == HH_ACCEL_KVM ? "kvm" : "tcg");
+	add(argv, "-nodefaults");
+	add(argv, "-no-user-config");
+	add(argv, "-display");
+	add(argv, "none");
+	add(argv, "-no-reboot");
+	add_topology(argv, cfg->variant);
+	add(argv, "-kernel");
+	add(argv, cfg->kernel);
+	add(argv, "-initrd");
+	add(argv, cfg->initrd);
+	add(argv, "-append");
+	add(argv, cfg->cmdline);
+	add(argv, "-chardev");
+	addf(argv, "file,id=console,path=%s", cfg->console_log);
+	add(argv, "-serial");
+	add(argv, "chardev:console");
+	add(argv, "-device");
+	add(argv, "virtio-serial-pci,id=vser0");
+	add_socket(argv, dir, "control");
+	add(argv, "-device");
+	add(argv, "virtserialport,bus=vser0.0,chardev=control,name="
+		  HHP_PORT_CONTROL);
+	add_socket(argv, dir, "log");
+	add(argv, "-device");
+	add(argv, "virtserialport,bus=vser0.0,chardev=log,name=" HHP_PORT_LOG);
+	add_socket(argv, dir, "qmp");
+	add(argv, "-mon");
+	add(argv, "chardev=qmp,mode=control");
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+static char *qemu_last_words(HhVm *vm)
+{
+	QemuVm *q = (QemuVm *)vm;
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint n;
+
+	if (!g_file_get_contents(q->stderr_log, &text, NULL, NULL) || !*text)
+		return NULL;
+	lines = g_strsplit(g_strstrip(text), "\n", -1);
+	n = g_strv_length(lines);
+	return g_strjoinv("\n", lines + (n > 5 ? n - 5 : 0));
+}
+
+static gboolean qemu_running(HhVm *vm)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return q->child && g_subprocess_get_identifier(q->child->proc) != NULL;
+}
+
+static gboolean exited_error(QemuVm *q, const char *doing, GError **error)
+{
+	g_autofree char *words = qemu_last_words(&q->parent);
+
+	if (hh_spawn_interrupted()) {
+		g_set_error(error, HH_ERROR, HH_ERROR_CANCELLED, "interrupted");
+		return FALSE;
+	}
+	g_set_error(error, HH_ERROR, HH_ERROR_QEMU,
+		    "qemu exited while %s%s%s", doing, words ? ": " : "",
+		    words ? words : "");
+	return FALSE;
+}
+
+/* QEMU creates its sockets before the guest runs; retry until it has. */
+static GSocketConnection *connect_socket(QemuVm *q, const char *id,
+					 GError **error)
+{
+	g_autofree char *path = g_strdup_printf("%s/%s.sock", q->run_dir, id);
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
+	gint64 deadline = hh_now_ms() + CONNECT_TIMEOUT_MS;
+
+	while (TRUE) {
+		g_autoptr(GError) err = NULL;
+		GSocketConnection *c = g_socket_client_connect(
+			client, G_SOCKET_CONNECTABLE(addr), NULL, &err);
+
+		if (c)
+			return c;
+		if (!qemu_running(&q->parent)) {
+			g_autofree char *doing = g_strdup_printf(
+				"starting (no %s socket)", id);
+
+			exited_error(q, doing, error);
+			return NULL;
+		}
+		if (hh_now_ms() > deadline) {
+			g_set_error(error, HH_ERROR, HH_ERROR_TIMEOUT,
+				    "qemu did not open %s within %u ms: %s",
+				    path, CONNECT_TIMEOUT_MS, err->message);
+			return NULL;
+		}
+		g_usleep(10 * 1000);
+	}
+}
+
+static void qemu_free(HhVm *vm)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	g_clear_pointer(&q->qmp, hh_qmp_free);
+	g_clear_object(&q->qmp_conn);
+	g_clear_pointer(&q->child, hh_child_free);
+	g_ptr_array_unref(q->argv);
+	g_free(q->run_dir);
+	g_free(q->stderr_log);
+	g_free(q);
+}
+
+static HhVm *qemu_start(const HhVmConfig *cfg, unsigned int flags,
+			GError **error)
+{
+	QemuVm *q = g_new0(QemuVm, 1);
+
+	q->run_dir = g_strdup(cfg->run_dir);
+	q->stderr_log = g_strdup(cfg->stderr_log);
+	q->argv = build_argv(cfg);
+	q->child = hh_child_spawn((const char *const *)q->argv->pdata, NULL,
+				  NULL, cfg->stderr_log, HH_SPAWN_NONE, error);
+	if (!q->child) {
+		qemu_free(&q->parent);
+		return NULL;
+	}
+	return &q->parent;
+}
+
+static GIOStream *qemu_open_port(HhVm *vm, const char *name,
+				 unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+	const char *id = g_str_equal(name, HHP_PORT_CONTROL) ? "control" :
+			 g_str_equal(name, HHP_PORT_LOG)     ? "log" :
+							       NULL;
+
+	if (!id) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "no virtio-serial port named '%s'", name);
+		return NULL;
+	}
+	return G_IO_STREAM(connect_socket(q, id, error));
+}
+
+static HhQmp *qemu_monitor(HhVm *vm, unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+	g_autoptr(GMainContext) ctx = NULL;
+
+	if (q->qmp)
+		return q->qmp;
+	q->qmp_conn = connect_socket(q, "qmp", error);
+	if (!q->qmp_conn)
+		return NULL;
+	ctx = g_main_context_ref_thread_default();
+	q->qmp = hh_qmp_new(G_IO_STREAM(q->qmp_conn), ctx);
+	if (!hh_qmp_handshake_sync(q->qmp, QMP_TIMEOUT_MS, error)) {
+		if (!qemu_running(vm)) {
+			g_clear_error(error);
+			exited_error(q, "opening its monitor", error);
+		}
+		g_clear_pointer(&q->qmp, hh_qmp_free);
+		return NULL;
+	}
+	return q->qmp;
+}
+
+static gboolean qemu_wait(HhVm *vm, guint timeout_ms, unsigned int flags,
+			  GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_child_wait(q->child, timeout_ms, NULL, error);
+}
+
+static void qemu_kill(HhVm *vm, unsigned int flags)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	hh_child_kill(q->child);
+	hh_child_wait(q->child, 0, NULL, NULL);
+}
+
+static char *qemu_describe(HhVm *vm, unsigned int flags)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_argv_to_string((const char *const *)q->argv->pdata);
+}
+
+const HhVmBackend hh_vm_backend_qemu = {
+	.name = "qemu",
+	.start = qemu_start,
+	.open_port = qemu_open_port,
+	.monitor = qemu_monitor,
+	.wait = qemu_wait,
+	.running = qemu_running,
+	.kill = qemu_kill,
+	.describe = qemu_describe,
+	.last_words = qemu_last_words,
+	.free = qemu_free,
+};
