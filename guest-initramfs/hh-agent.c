@@ -4,8 +4,9 @@
  * guest initramfs, answers requests on the control virtio-serial port and
  * streams /dev/kmsg on the log port (see hh-protocol.h).
  *
- * Requests are served one at a time: while an EXEC runs the control port
- * is not read, but kmsg streaming goes on.
+ * Requests are served one at a time.  EXEC, and WRITE (a sysfs write may
+ * take seconds, or hang), run in a child process; meanwhile the control
+ * port is not read, but kmsg streaming goes on.
  *
  * When not PID 1 (host-side testing) it takes --ports CTRL LOG and
  * --kmsg PATH, and mounts nothing and powers nothing off.
@@ -80,7 +81,10 @@ struct agent {
 	struct hhp_reader reader;
 };
 
+enum job_kind { JOB_EXEC, JOB_WRITE };
+
 struct job {
+	enum job_kind kind;
 	bool active;
 	bool exited;
 	bool killed;
@@ -206,6 +210,25 @@ static ssize_t read_text(const char *path, char *buf, size_t cap)
 	return len;
 }
 
+/* sysfs wants the whole value in one write() */
+static int write_once(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, data, len);
+	if (n < 0)
+		err = errno;
+	else if ((size_t)n != len)
+		err = EIO;
+	if (close(fd) < 0 && !err)
+		err = errno;
+	return err;
+}
+
 /*
  * Waits for POLLOUT until the deadline.  Returns false once the deadline
  * has passed.  A port without a host reports POLLHUP and no POLLOUT at
@@ -293,7 +316,7 @@ static void ctl_send(struct hhp_builder *b)
 	}
 	err = write_some(ag.ctl_fd, b->buf, len, &off, IO_TIMEOUT_MS);
 	if (err)
-		agent_log("reply to request %u dropped after %zu of %zu bytes: %s",
+		agent_log("reply to request %u dropped (%zu of %zu bytes): %s",
 			  id, off, len, strerror(-err));
 }
 
@@ -530,15 +553,17 @@ static bool kmsg_pump(int max)
 	return true;
 }
 
-/* Streams what kmsg holds now, unless the log port is stuck. */
+/* Streams all that kmsg holds now, unless the log port is stuck for 5 s */
 static void kmsg_flush(void)
 {
 	if (!ag.streaming || ag.kmsg_fd < 0)
 		return;
-	if (ag.log_len && !log_push(IO_TIMEOUT_MS))
-		return;
-	while (kmsg_pump(KMSG_BATCH) && !ag.log_len)
-		;
+	for (;;) {
+		if (ag.log_len && !log_push(IO_TIMEOUT_MS))
+			return;
+		if (!kmsg_pump(KMSG_BATCH))
+			return;
+	}
 }
 
 /* Child processes */
@@ -565,29 +590,36 @@ static void reap_children(void)
 	}
 }
 
-static void job_read_pipe(int max_reads)
+/* Reads into data_buf, or to nowhere once that is full. */
+static ssize_t job_read_chunk(void)
 {
 	static uint8_t discard[4096];
 	ssize_t n;
 
-	for (; max_reads > 0 && job.pipe_fd >= 0; max_reads--) {
-		if (job.len < sizeof(data_buf))
-			n = read(job.pipe_fd, data_buf + job.len,
-				 sizeof(data_buf) - job.len);
-		else
-			n = read(job.pipe_fd, discard, sizeof(discard));
-		if (n > 0 && job.len < sizeof(data_buf))
-			job.len += n;
-		else if (n > 0)
+	if (job.len == sizeof(data_buf)) {
+		n = read(job.pipe_fd, discard, sizeof(discard));
+		if (n > 0)
 			job.flags |= HHP_FLAG_TRUNCATED;
-		else if (n < 0 && errno == EINTR)
+		return n;
+	}
+	n = read(job.pipe_fd, data_buf + job.len, sizeof(data_buf) - job.len);
+	if (n > 0)
+		job.len += n;
+	return n;
+}
+
+static void job_read_pipe(int max_reads)
+{
+	ssize_t n;
+
+	while (job.pipe_fd >= 0 && max_reads-- > 0) {
+		n = job_read_chunk();
+		if (n > 0 || (n < 0 && errno == EINTR))
 			continue;
-		else if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN)
 			return;
-		else {
-			close(job.pipe_fd);
-			job.pipe_fd = -1;
-		}
+		close(job.pipe_fd);	/* EOF, or an error */
+		job.pipe_fd = -1;
 	}
 }
 
@@ -633,29 +665,62 @@ static int job_start(uint32_t id, char **argv, uint32_t timeout_ms)
 	setpgid(pid, pid);	/* also done by the child: no race either way */
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	job = (struct job){ .active = true, .id = id, .pid = pid,
-			    .pipe_fd = p[0] };
+	job = (struct job){ .active = true, .kind = JOB_EXEC, .id = id,
+			    .pid = pid, .pipe_fd = p[0] };
 	if (timeout_ms)
 		job.deadline = now_ms() + timeout_ms;
 	return 0;
 }
 
-static void job_finish(const char *note)
+/* Returns 0 with the writer running, or -1 if fork() failed. */
+static int job_start_write(uint32_t id, const char *path, const void *data,
+			   size_t len)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(write_once(path, data, len));
+	job = (struct job){ .active = true, .kind = JOB_WRITE, .id = id,
+			    .pid = pid, .pipe_fd = -1 };
+	return 0;
+}
+
+static void exec_reply(const struct job *done, const char *note)
 {
 	struct hhp_builder b;
 
-	if (job.pipe_fd >= 0)
-		close(job.pipe_fd);
-	reply_begin(&b, job.id);
-	hhp_add_u32(&b, HHP_F_STATUS, (uint32_t)job.status);
-	hhp_add_u32(&b, HHP_F_FLAGS, job.flags);
-	hhp_add_bytes(&b, HHP_F_DATA, data_buf, job.len);
+	reply_begin(&b, done->id);
+	hhp_add_u32(&b, HHP_F_STATUS, (uint32_t)done->status);
+	hhp_add_u32(&b, HHP_F_FLAGS, done->flags);
+	hhp_add_bytes(&b, HHP_F_DATA, data_buf, done->len);
 	hhp_add_u32(&b, HHP_F_ERRNO, 0);
 	if (note)
 		hhp_add_str(&b, HHP_F_TEXT, note);
-	job = (struct job){ .pipe_fd = -1 };
 	ctl_send(&b);
-	ctl_process();	/* requests that came in behind the EXEC */
+}
+
+/* The writer child exits with the errno; a signal reads as EINTR. */
+static void write_reply(const struct job *done)
+{
+	int st = done->status;
+
+	reply_errno(done->id, WIFEXITED(st) ? WEXITSTATUS(st) : EINTR);
+}
+
+static void job_finish(const char *note)
+{
+	struct job done = job;
+
+	if (job.pipe_fd >= 0)
+		close(job.pipe_fd);
+	job = (struct job){ .pipe_fd = -1 };
+	if (done.kind == JOB_WRITE)
+		write_reply(&done);
+	else
+		exec_reply(&done, note);
+	ctl_process();	/* requests that came in behind this one */
 }
 
 static void job_kill(void)
@@ -767,23 +832,10 @@ static void do_sync(const struct request *rq)
 	ag.log_resume = 0;
 }
 
-/* sysfs wants the whole value in one write() */
-static int write_once(const char *path, const void *data, size_t len)
+static bool is_proc_self(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err = 0;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, data, len);
-	if (n < 0)
-		err = errno;
-	else if ((size_t)n != len)
-		err = EIO;
-	if (close(fd) < 0 && !err)
-		err = errno;
-	return err;
+	return !strncmp(path, "/proc/self/", 11) ||
+	       !strncmp(path, "/proc/thread-self/", 18);
 }
 
 static void do_write(const struct request *rq)
@@ -796,7 +848,10 @@ static void do_write(const struct request *rq)
 	    need_field(rq, HHP_F_DATA, "DATA", &df))
 		return;
 	err = copy_path(&pf, path);
-	if (!err)
+	if (!err && !is_proc_self(path) &&
+	    !job_start_write(rq->id, path, df.value, df.length))
+		return;
+	if (!err)	/* fork() failed, or /proc/self must mean us */
 		err = write_once(path, df.value, df.length);
 	reply_errno(rq->id, err);
 }

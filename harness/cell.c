@@ -272,6 +272,8 @@ static gboolean check_once(Cell *c, const HhExpect *e, Window w, char **msg,
 
 			got = state_field(state, kind, e->id, "state");
 			zones = state_field(state, kind, e->id, "zones");
+			if (!got && g_str_equal(e->value, "absent"))
+				return TRUE;
 			if (got && g_str_equal(got, e->value) &&
 			    (!e->zone || (zones && strstr(zones, e->zone))))
 				return TRUE;

@@ -139,6 +139,17 @@ static void compile_once(void)
 	g_once_init_leave(&done, 1);
 }
 
+/* "topology_sane.isra.0" -> "topology_sane": compiler clones are one
+ * function to a reader and to deduplication. */
+static char *strip_clone_suffix(char *func)
+{
+	char *dot = func ? strchr(func, '.') : NULL;
+
+	if (dot)
+		*dot = '\0';
+	return func;
+}
+
 static char *match1(GRegex *re, const char *line)
 {
 	g_autoptr(GMatchInfo) mi = NULL;
@@ -157,17 +168,20 @@ static char *culprit(const char *const *lines, guint from, guint to)
 		"warn_slowpath_fmt", "report_bug", "handle_bug", "bad_page",
 		"panic", "__schedule_bug", "__might_sleep", "__might_resched",
 		"asm_exc_invalid_op", "exc_invalid_op", "print_report",
-		"kasan_report", "show_trace_log_lvl", NULL,
+		"kasan_report", "show_trace_log_lvl", "__schedule", "schedule",
+		"schedule_timeout", "schedule_preempt_disabled", "__mutex_lock",
+		"mutex_lock", "io_schedule", "wait_for_completion",
+		"__ubsan_handle_shift_out_of_bounds", NULL,
 	};
 
 	for (guint i = from; i < to; i++) {
-		char *f = match1(rip_re, lines[i]);
+		char *f = strip_clone_suffix(match1(rip_re, lines[i]));
 
 		if (f)
 			return f;
 	}
 	for (guint i = from; i < to; i++) {
-		char *f = match1(frame_re, lines[i]);
+		char *f = strip_clone_suffix(match1(frame_re, lines[i]));
 
 		if (f && !g_strv_contains(helpers, f))
 			return f;
@@ -200,7 +214,8 @@ static guint report_end(const char *const *lines, guint start, guint n)
 			return i + 1;
 		/* A new report (but not the trace of this one) ends it. */
 		if (opener_at(lines[i], &g) >= 0 &&
-		    !g_str_has_prefix(lines[i], "Call Trace")) {
+		    !g_str_has_prefix(lines[i], "Call Trace") &&
+		    !g_str_has_prefix(lines[i], "Oops")) {
 			g_free(g);
 			return i;
 		}
@@ -215,7 +230,8 @@ static char *make_title(TitleRule rule, const char *group,
 
 	switch (rule) {
 	case T_WARNING:
-		return g_strdup_printf("WARNING in %s", group);
+		func = strip_clone_suffix(g_strdup(group));
+		return g_strdup_printf("WARNING in %s", func);
 	case T_IN_FUNC:
 		func = culprit(lines, from, to);
 		if (g_str_equal(group, "task"))

@@ -6,11 +6,18 @@
  * callback, whereas destroying a source is immediate, so hh_qmp_free() leaves
  * nothing behind even if the context never runs again.
  *
+ * Cancellation is watched through g_cancellable_make_pollfd() and a unix fd
+ * source, not g_cancellable_source_new(): in GLib 2.74 a GCancellableSource
+ * whose last reference goes while another thread is still inside
+ * g_cancellable_cancel() is resurrected and leaked.
+ *
  * The struct is reference counted internally so that a callback may call
  * hh_qmp_free() while the transport is dispatching: every source callback
  * holds a reference while it works.
  */
 #include <string.h>
+
+#include <glib-unix.h>
 
 #include "hh-error.h"
 #include "qmp.h"
@@ -40,6 +47,7 @@ struct _HhQmp {
 	GSource *read_source;
 	GSource *write_source;
 	GSource *cancel_source;
+	gboolean cancel_fd;		/* holds a g_cancellable_make_pollfd() */
 	GSource *fail_source;		/* fails calls made after the sticky error */
 	GByteArray *rbuf;
 	gsize scanned;			/* rbuf bytes known to hold no '\n' */
@@ -108,6 +116,9 @@ static void stop_io(HhQmp *qmp)
 	clear_source(&qmp->read_source);
 	clear_source(&qmp->write_source);
 	clear_source(&qmp->cancel_source);
+	if (qmp->cancel_fd)
+		g_cancellable_release_fd(qmp->cancellable);
+	qmp->cancel_fd = FALSE;
 	g_byte_array_set_size(qmp->rbuf, 0);
 	g_byte_array_set_size(qmp->wbuf, 0);
 	qmp->scanned = 0;
@@ -371,23 +382,26 @@ static gboolean on_readable(GObject *stream, gpointer data)
 {
 	HhQmp *qmp = qmp_ref(data);
 	g_autoptr(GError) err = NULL;
-	g_autofree guint8 *chunk = g_malloc(READ_CHUNK);
+	gsize old = qmp->rbuf->len;
 	gssize n;
 	gboolean keep;
 
-	n = g_pollable_input_stream_read_nonblocking(qmp->in, chunk, READ_CHUNK,
-						     NULL, &err);
-	if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-		/* Spurious wakeup. */
-	} else if (n <= 0) {
+	(void)stream;
+	/* Read straight into the line buffer: at most HH_QMP_MAX_LINE + 1 +
+	 * READ_CHUNK bytes, as process_lines() caps a partial line. */
+	g_byte_array_set_size(qmp->rbuf, old + READ_CHUNK);
+	n = g_pollable_input_stream_read_nonblocking(qmp->in,
+						     qmp->rbuf->data + old,
+						     READ_CHUNK, NULL, &err);
+	g_byte_array_set_size(qmp->rbuf, old + MAX(n, 0));
+	if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+		;	/* spurious wakeup */
+	else if (n <= 0)
 		fail_closed(qmp, err);
-	} else {
-		g_byte_array_append(qmp->rbuf, chunk, n);
+	else
 		process_lines(qmp);
-	}
 	keep = qmp->read_source != NULL;
 	qmp_unref(qmp);
-	(void)stream;
 	return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
@@ -415,11 +429,12 @@ static gboolean on_writable(GObject *stream, gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean on_cancelled(GCancellable *cancellable, gpointer data)
+static gboolean on_cancelled(gint fd, GIOCondition cond, gpointer data)
 {
 	HhQmp *qmp = qmp_ref(data);
 
-	(void)cancellable;
+	(void)fd;
+	(void)cond;
 	fail(qmp, g_error_new_literal(HH_ERROR, HH_ERROR_CANCELLED,
 				      "qmp connection cancelled"));
 	qmp_unref(qmp);
@@ -441,6 +456,17 @@ static GSource *attach(HhQmp *qmp, GSource *source, GSourceFunc func)
 	g_source_set_callback(source, func, qmp, NULL);
 	g_source_attach(source, qmp->context);
 	return source;
+}
+
+static void watch_cancellable(HhQmp *qmp)
+{
+	GPollFD pfd;
+
+	if (!g_cancellable_make_pollfd(qmp->cancellable, &pfd))
+		return;
+	qmp->cancel_fd = TRUE;
+	qmp->cancel_source = attach(qmp, g_unix_fd_source_new(pfd.fd, G_IO_IN),
+				    G_SOURCE_FUNC(on_cancelled));
 }
 
 HhQmp *hh_qmp_new(GIOStream *stream, GMainContext *context)
@@ -468,8 +494,7 @@ HhQmp *hh_qmp_new(GIOStream *stream, GMainContext *context)
 	qmp->read_source = attach(qmp,
 		g_pollable_input_stream_create_source(qmp->in, NULL),
 		G_SOURCE_FUNC(on_readable));
-	qmp->cancel_source = attach(qmp, g_cancellable_source_new(qmp->cancellable),
-		G_SOURCE_FUNC(on_cancelled));
+	watch_cancellable(qmp);
 	return qmp;
 }
 

@@ -77,7 +77,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhQmp, hh_qmp_free)
 
 /*
  * Cancelling it (from any thread) makes the connection fail with the sticky
- * error HH_ERROR_CANCELLED.  Owned by qmp.
+ * error HH_ERROR_CANCELLED.  Owned by qmp: another thread must hold its own
+ * reference while it may cancel, since g_cancellable_cancel() wakes the
+ * owner before it takes one itself.
  */
 GCancellable *hh_qmp_get_cancellable(HhQmp *qmp);
 

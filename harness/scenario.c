@@ -390,7 +390,7 @@ static HhExpect *parse_expect(Line *l, const char *kw, const char *raw)
 {
 	static const char *const onoff[] = { "online", "offline", NULL };
 	static const char *const block_states[] = {
-		"online", "offline", "going-offline", NULL,
+		"online", "offline", "going-offline", "absent", NULL,
 	};
 	g_autoptr(GPtrArray) hold = g_ptr_array_new_with_free_func(expect_free);
 	HhExpect *e = g_new0(HhExpect, 1);

@@ -1,0 +1,34 @@
+#!/bin/sh
+# SIGINT to the harness while a guest boots leaves no qemu process behind,
+# and the run is recorded as incomplete.
+. "${HH_SRCDIR:-.}/tests/lib.sh"
+
+results="$tmp/results"
+# A boot timeout far beyond the test: only the signal can end this run.
+"$HH" run --quiet --results "$results" --boot-timeout 600 -j 2 \
+	>"$tmp/ktap" 2>"$tmp/stderr" &
+pid=$!
+
+if wait_for 300 pgrep -f "qemu-system.*$tmp"; then
+	ok "qemu started"
+else
+	not_ok "qemu started" "$(tail -n 20 "$tmp/stderr")"
+fi
+kill -INT "$pid"
+wait "$pid"
+status=$?
+if [ "$status" -eq 130 ]; then
+	ok "harness exits 130 after SIGINT"
+else
+	not_ok "harness exits 130 after SIGINT" "exit status $status" \
+		"$(tail -n 20 "$tmp/stderr")"
+fi
+if wait_for 5 sh -c "! pgrep -f 'qemu-system.*$tmp'"; then
+	ok "no qemu process is left"
+else
+	not_ok "no qemu process is left" "$(pgrep -af "qemu-system.*$tmp")"
+	pkill -9 -f "qemu-system.*$tmp"
+fi
+check "run.json says the run is incomplete" \
+	sh -c "grep -q '\"complete\" : false' '$results'/*/run.json"
+echo "1..$tap_n"

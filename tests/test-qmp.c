@@ -300,6 +300,7 @@ static void fake_free(Fake *f)
 	g_string_free(f->in, TRUE);
 	g_hash_table_unref(f->ids);
 	g_hash_table_unref(f->seen);
+	g_object_unref(f->cancellable);
 	g_mutex_clear(&f->lock);
 	g_free(f->failure);
 	g_free(f);
@@ -369,7 +370,7 @@ static Fixture *start(GPtrArray *script)
 	f->in = g_string_new(NULL);
 	f->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	f->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	f->cancellable = hh_qmp_get_cancellable(fx->qmp);
+	f->cancellable = g_object_ref(hh_qmp_get_cancellable(fx->qmp));
 	g_mutex_init(&f->lock);
 	f->thread = g_thread_new("fake-qemu", fake_run, f);
 	fx->fake = f;
@@ -1055,6 +1056,20 @@ static void test_device_del_wait_timeout(void)
 	finish(fx);
 }
 
+static void test_quit_accepts_eof_before_reply(void)
+{
+	GPtrArray *script = script_handshake();
+	g_autoptr(GError) err = NULL;
+	Fixture *fx;
+
+	script_add(script, "-> {\"execute\": \"quit\", \"id\": \"x\"}");
+	script_add(script, "!close");
+	fx = start_handshaken(script);
+	hh_qmp_quit(fx->qmp, CALL_MS, &err);
+	assert_ok(fx, err);
+	finish(fx);
+}
+
 int main(int argc, char **argv)
 {
 	gsize i;
@@ -1120,6 +1135,8 @@ int main(int argc, char **argv)
 			test_device_del_wait_matches_device);
 	g_test_add_func("/qmp/cmd/device-del-wait-times-out",
 			test_device_del_wait_timeout);
+	g_test_add_func("/qmp/cmd/quit-accepts-eof-before-reply",
+			test_quit_accepts_eof_before_reply);
 
 	return g_test_run();
 }
