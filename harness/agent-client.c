@@ -424,7 +424,7 @@ gboolean hh_agent_sync(HhAgent *agent, guint timeout_ms, GError **error)
 					   agent->pending_id);
 		begin(agent, &b, HHP_MSG_SYNC);
 		hhp_add_u64(&b, HHP_F_NONCE, nonce);
-		r = call(agent, &b, "SYNC", MIN(left, 1000), &err);
+		r = call(agent, &b, "SYNC", MIN(left, 100), &err);
 		if (r) {
 			gsize len = 0;
 			const guint8 *p = r->data ?

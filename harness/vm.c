@@ -87,37 +87,76 @@ static gboolean kvm_boots(const char *kernel, char **why)
 
 		g_file_get_contents(log, &err, NULL, NULL);
 		*why = err && *err ?
-			g_strdup_printf("qemu said: %s",
+			g_strdup_printf("no kernel output within 10 s; qemu "
+					"said: %s",
 					g_strstrip(g_strdelimit(err, "\n", ' '))) :
-			g_strdup("the guest printed nothing within 10 s");
+			g_strdup("no kernel output within 10 s");
 	}
 	g_clear_pointer(&child, hh_child_free);
 	hh_rm_rf(dir, NULL);
 	return ok;
 }
 
+/* The probe's verdict is kept until the host reboots (or QEMU changes). */
+static char *verdict_path(void)
+{
+	g_autofree char *boot_id = NULL;
+	g_autofree char *qemu = g_find_program_in_path(hh_qemu_path());
+	GStatBuf st = { 0 };
+	g_autofree char *key = NULL;
+
+	if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot_id,
+				 NULL, NULL))
+		return NULL;
+	if (qemu)
+		g_stat(qemu, &st);
+	key = g_strdup_printf("%s:%s:%lld", g_strstrip(boot_id),
+			      qemu ? qemu : "", (long long)st.st_mtime);
+	return g_strdup_printf("%s/accel-%.16s", hh_cache_dir(),
+			       g_compute_checksum_for_string(G_CHECKSUM_SHA1,
+							     key, -1));
+}
+
 HhAccel hh_accel_resolve(HhAccel requested, const char *kernel)
 {
 	static GMutex lock;
 	static int decided = -1;
-	g_autofree char *why = NULL;
+	g_autofree char *why = NULL, *memo = NULL, *saved = NULL;
 
 	if (requested != HH_ACCEL_AUTO)
 		return requested;
 	g_mutex_lock(&lock);
+	memo = verdict_path();
+	if (decided < 0 && memo &&
+	    g_file_get_contents(memo, &saved, NULL, NULL)) {
+		decided = g_str_has_prefix(saved, "kvm") ? HH_ACCEL_KVM :
+							   HH_ACCEL_TCG;
+		why = g_strdup(saved + 4);
+	}
 	if (decided < 0) {
 		if (access("/dev/kvm", R_OK | W_OK) < 0) {
 			decided = HH_ACCEL_TCG;
+			why = g_strdup("no usable /dev/kvm");
 		} else if (kvm_boots(kernel, &why)) {
 			decided = HH_ACCEL_KVM;
 		} else {
 			decided = HH_ACCEL_TCG;
-			fprintf(stderr,
-				"accel: /dev/kvm is present but a KVM guest "
-				"does not boot here (%s); using TCG\n",
-				why);
+		}
+		if (memo) {
+			g_autofree char *text = g_strdup_printf(
+				"%s %s", decided == HH_ACCEL_KVM ? "kvm" : "tcg",
+				why ? why : "");
+			g_autofree char *dir = g_path_get_dirname(memo);
+
+			if (hh_mkdir_p(dir, 0755, NULL))
+				hh_write_file(memo, text, -1, NULL);
 		}
 	}
+	if (decided == HH_ACCEL_TCG && why && access("/dev/kvm", F_OK) == 0)
+		fprintf(stderr,
+			"accel: /dev/kvm is present but a KVM guest does not "
+			"boot here (%s); using TCG\n",
+			why);
 	g_mutex_unlock(&lock);
 	return decided;
 }
