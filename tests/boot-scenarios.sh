@@ -43,5 +43,5 @@ check "probe cell: node 0 grew by 128 MiB (result says pass)" \
 	grep -q '"status" : "pass"' "$run_dir/stock/mem2g-of-3g/sysfs-probe-online/result.json"
 check "DIMM cell: node 1 MemTotal 131072 kB (result says pass)" \
 	grep -q '"status" : "pass"' "$run_dir/stock/numa2-memoryless/acpi-dimm-memoryless-node/result.json"
-check "no qemu is left behind" sh -c "! pgrep -f '$tmp' >/dev/null"
+check "no qemu is left behind" no_qemu_of_test
 echo "1..$tap_n"

@@ -44,3 +44,13 @@ wait_for() {
 	done
 	return 1
 }
+
+# qemu processes started for this test (their argv holds our temp dir).
+# The bracket keeps pgrep from matching a shell whose argv holds the pattern.
+qemu_of_test() {
+	pgrep -f "[q]emu-system-x86_64 .*$tmp"
+}
+
+no_qemu_of_test() {
+	! qemu_of_test >/dev/null
+}

@@ -9,7 +9,7 @@ results="$tmp/results"
 	>"$tmp/ktap" 2>"$tmp/stderr" &
 pid=$!
 
-if wait_for 300 pgrep -f "qemu-system.*$tmp"; then
+if wait_for 300 qemu_of_test; then
 	ok "qemu started"
 else
 	not_ok "qemu started" "$(tail -n 20 "$tmp/stderr")"
@@ -23,11 +23,11 @@ else
 	not_ok "harness exits 130 after SIGINT" "exit status $status" \
 		"$(tail -n 20 "$tmp/stderr")"
 fi
-if wait_for 5 sh -c "! pgrep -f 'qemu-system.*$tmp'"; then
+if wait_for 5 no_qemu_of_test; then
 	ok "no qemu process is left"
 else
-	not_ok "no qemu process is left" "$(pgrep -af "qemu-system.*$tmp")"
-	pkill -9 -f "qemu-system.*$tmp"
+	not_ok "no qemu process is left" "$(qemu_of_test)"
+	pkill -9 -f "[q]emu-system-x86_64 .*$tmp"
 fi
 check "run.json says the run is incomplete" \
 	sh -c "grep -q '\"complete\" : false' '$results'/*/run.json"
