@@ -572,11 +572,23 @@ static void analyse_log(Cell *c)
 	c->crashes = hh_logcheck_scan(lines, n, c->spec->suppressions);
 	for (guint i = 0; i < c->crashes->len; i++) {
 		HhCrash *k = c->crashes->pdata[i];
+		GRegex *want = c->spec->scenario->expect_crash;
 
-		if (!k->suppressed_by) {
-			set_verdict(c, HH_V_CRASH, "kernel", "kernel: %s", k->title);
+		if (k->suppressed_by)
+			continue;
+		set_verdict(c, HH_V_CRASH, "kernel", "kernel: %s", k->title);
+		if (want && g_regex_match(want, k->title, 0, NULL)) {
+			c->result->expected = TRUE;
 			break;
 		}
+	}
+	if (c->spec->scenario->expect_crash && !c->result->expected &&
+	    c->result->verdict == HH_V_PASS) {
+		set_verdict(c, HH_V_FAIL, "kernel",
+			    "line %u: expected a kernel crash matching /%s/, "
+			    "none was reported",
+			    c->spec->scenario->expect_crash_line,
+			    g_regex_get_pattern(c->spec->scenario->expect_crash));
 	}
 }
 
@@ -606,6 +618,8 @@ static void write_result(Cell *c)
 	json_builder_add_string_value(b, c->result->reason);
 	json_builder_set_member_name(b, "phase");
 	json_builder_add_string_value(b, c->result->phase);
+	json_builder_set_member_name(b, "expected_crash");
+	json_builder_add_boolean_value(b, c->result->expected);
 	json_builder_set_member_name(b, "accel");
 	json_builder_add_string_value(b, spec->accel == HH_ACCEL_KVM ? "kvm" : "tcg");
 	json_builder_set_member_name(b, "rerun");
@@ -685,6 +699,30 @@ static gboolean unmet_requirement(Cell *c)
 	return FALSE;
 }
 
+/* Possible nodes or CPUs, counted from the STATE report. */
+static gboolean count_possible(Cell *c, const char *kind, guint *n,
+			       GError **error)
+{
+	g_autoptr(HhAgentReply) r = hh_agent_state(
+		c->agent, c->spec->timeouts.request_ms, error);
+	g_autofree char *prefix = g_strdup_printf("%s ", kind);
+	g_auto(GStrv) lines = NULL;
+	gsize len = 0;
+	const char *d;
+	g_autofree char *text = NULL;
+
+	if (!r)
+		return FALSE;
+	d = r->data ? g_bytes_get_data(r->data, &len) : "";
+	text = g_strndup(d, len);
+	lines = g_strsplit(text, "\n", -1);
+	*n = 0;
+	for (int i = 0; lines[i]; i++)
+		*n += g_str_has_prefix(lines[i], prefix) &&
+		      strstr(lines[i], " possible=1");
+	return TRUE;
+}
+
 static gboolean guest_requirements(Cell *c)
 {
 	for (guint i = 0; i < c->spec->scenario->requires->len; i++) {
@@ -693,6 +731,23 @@ static gboolean guest_requirements(Cell *c)
 		g_autoptr(HhAgentReply) rep = NULL;
 		g_autoptr(GError) err = NULL;
 
+		if (r->kind == HH_REQ_NODES || r->kind == HH_REQ_CPUS) {
+			const char *kind = r->kind == HH_REQ_NODES ? "node" : "cpu";
+			guint n;
+
+			if (!count_possible(c, kind, &n, &err)) {
+				set_verdict(c, verdict_of(err), "requires", "%s",
+					    err->message);
+				return FALSE;
+			}
+			if (n < r->number) {
+				set_verdict(c, HH_V_SKIP, "requires",
+					    "needs %u possible %ss, the guest has %u",
+					    r->number, kind, n);
+				return FALSE;
+			}
+			continue;
+		}
 		if (r->kind != HH_REQ_PATH)
 			continue;
 		rep = hh_agent_exec(c->agent, argv, 5000,

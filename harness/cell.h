@@ -51,6 +51,7 @@ typedef struct {
 	char *phase;		/* timeout: boot, step N, shutdown */
 	double seconds;
 	guint boot_ms;
+	gboolean expected;	/* a crash the scenario said would happen */
 } HhCellResult;
 
 void hh_cell_result_free(HhCellResult *r);

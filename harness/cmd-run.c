@@ -21,6 +21,8 @@
 #include "initramfs.h"
 #include "kbuild.h"
 #include "kconfig.h"
+#include "matrix.h"
+#include "scheduler.h"
 #include "paths.h"
 #include "spawn.h"
 #include "util.h"
@@ -31,7 +33,7 @@
 #include <unistd.h>
 
 typedef struct {
-	char *name;
+	HhMatrixKernel *def;
 	HhKernelBuild *build;
 	GHashTable *kconfig;
 } Kernel;
@@ -40,28 +42,28 @@ typedef struct {
 	HhCellSpec spec;
 	HhCellResult *result;
 	guint index;
+	HhCost cost;
 } Job;
 
 typedef struct {
+	HhMatrix *matrix;
 	GPtrArray *kernels;	/* Kernel* */
-	GPtrArray *variants;	/* HhVariant* */
-	GPtrArray *scenarios;	/* HhScenario* */
 	GPtrArray *jobs;	/* Job* */
+	HhScheduler *sched;
+	gboolean keep_going;
 	GMutex lock;
-	GCond cond;
 	guint done;
 	guint next_print;
 	guint counts[HH_V_ERROR + 1];
+	guint expected_crashes;
 	gboolean tty;
 	gint64 t0;
-	char *matrix_path;
 } Run;
 
 static void kernel_free(gpointer p)
 {
 	Kernel *k = p;
 
-	g_free(k->name);
 	hh_kernel_build_free(k->build);
 	if (k->kconfig)
 		g_hash_table_unref(k->kconfig);
@@ -80,87 +82,18 @@ static void job_free(gpointer p)
 	g_free(j);
 }
 
-/* Names or globs against NAME.EXT files of a config directory. */
-static GPtrArray *select_files(const char *subdir, const char *ext,
-			       char **wanted, const char *origin,
-			       GError **error)
+static gboolean build_kernels(Run *run, gboolean quiet, GError **error)
 {
-	g_autofree char *dir = hh_data_path(subdir);
-	g_autoptr(GDir) d = g_dir_open(dir, 0, error);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-	const char *n;
+	for (guint i = 0; i < run->matrix->kernels->len; i++) {
+		Kernel *k = g_new0(Kernel, 1);
 
-	if (!d) {
-		g_ptr_array_unref(out);
-		return NULL;
-	}
-	while ((n = g_dir_read_name(d))) {
-		if (g_str_has_suffix(n, ext))
-			g_ptr_array_add(names, g_strndup(n, strlen(n) - strlen(ext)));
-	}
-	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
-	for (int w = 0; wanted[w]; w++) {
-		const char *pat = g_strstrip(wanted[w]);
-		gboolean any = FALSE;
-
-		for (guint i = 0; i < names->len; i++) {
-			if (!g_pattern_match_simple(pat, names->pdata[i]))
-				continue;
-			any = TRUE;
-			g_ptr_array_add(out, g_strdup_printf("%s/%s%s", dir,
-				(char *)names->pdata[i], ext));
-		}
-		if (!any) {
-			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
-				    "%s: no %s*%s matches '%s'", origin, dir,
-				    ext, pat);
-			g_ptr_array_unref(out);
-			return NULL;
-		}
-	}
-	return out;
-}
-
-static gboolean load_kernels(Run *run, GKeyFile *kf, gboolean quiet,
-			     GError **error)
-{
-	g_auto(GStrv) names = g_key_file_get_string_list(kf, "matrix", "kernels",
-							 NULL, NULL);
-
-	if (!names || !names[0]) {
-		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
-			    "%s: [matrix] needs kernels=", run->matrix_path);
-		return FALSE;
-	}
-	for (int i = 0; names[i]; i++) {
-		g_autofree char *group = g_strdup_printf("kernel %s",
-							 g_strstrip(names[i]));
-		g_autofree char *source = g_key_file_get_string(kf, group, "source", NULL);
-		g_autofree char *patches = g_key_file_get_string(kf, group, "patches", NULL);
-		HhKernelSpec spec = { 0 };
-		Kernel *k;
-
-		if (!g_key_file_has_group(kf, group)) {
-			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
-				    "%s: kernel '%s' has no [%s] group",
-				    run->matrix_path, names[i], group);
-			return FALSE;
-		}
-		spec.source = source && !g_str_equal(source, "default") ?
-			hh_resolve_config(source) : NULL;
-		spec.patches_dir = !patches || g_str_equal(patches, "none") ?
-			NULL : hh_resolve_config(patches);
-		spec.fragments_dir = hh_data_path("configs/kernel");
-		spec.quiet = quiet;
-		k = g_new0(Kernel, 1);
-		k->name = g_strdup(names[i]);
+		k->def = run->matrix->kernels->pdata[i];
+		k->def->spec.quiet = quiet;
 		g_ptr_array_add(run->kernels, k);
-		k->build = hh_kernel_build(&spec, error);
-		hh_kernel_spec_clear(&spec);
+		k->build = hh_kernel_build(&k->def->spec, error);
 		if (!k->build)
 			return FALSE;
-		fprintf(stderr, "kernel %s: %s %s (%.1f s)\n", k->name,
+		fprintf(stderr, "kernel %s: %s %s (%.1f s)\n", k->def->name,
 			k->build->cached ? "cached" : "built",
 			k->build->release, k->build->seconds);
 		k->kconfig = hh_kconfig_load(k->build->config, error);
@@ -170,47 +103,31 @@ static gboolean load_kernels(Run *run, GKeyFile *kf, gboolean quiet,
 	return TRUE;
 }
 
-static gboolean load_matrix(Run *run, gboolean quiet, GError **error)
+static Kernel *kernel_of(Run *run, HhMatrixKernel *def)
 {
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_auto(GStrv) vwant = NULL, swant = NULL;
-	g_autoptr(GPtrArray) vfiles = NULL, sfiles = NULL;
+	for (guint i = 0; i < run->kernels->len; i++) {
+		Kernel *k = run->kernels->pdata[i];
 
-	if (!g_key_file_load_from_file(kf, run->matrix_path, G_KEY_FILE_NONE,
-				       error)) {
-		g_prefix_error(error, "%s: ", run->matrix_path);
-		return FALSE;
+		if (k->def == def)
+			return k;
 	}
-	vwant = g_key_file_get_string_list(kf, "matrix", "variants", NULL, NULL);
-	swant = g_key_file_get_string_list(kf, "matrix", "scenarios", NULL, NULL);
-	if (!vwant || !swant) {
-		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
-			    "%s: [matrix] needs variants= and scenarios=",
-			    run->matrix_path);
-		return FALSE;
-	}
-	vfiles = select_files("configs/variants", ".variant", vwant,
-			      run->matrix_path, error);
-	sfiles = vfiles ? select_files("configs/scenarios", ".scenario", swant,
-				       run->matrix_path, error) : NULL;
-	if (!sfiles)
-		return FALSE;
-	for (guint i = 0; i < vfiles->len; i++) {
-		HhVariant *v = hh_variant_load(vfiles->pdata[i], error);
+	g_assert_not_reached();
+}
 
-		if (!v)
-			return FALSE;
-		g_ptr_array_add(run->variants, v);
-	}
-	for (guint i = 0; i < sfiles->len; i++) {
-		HhScenario *s = hh_scenario_load(sfiles->pdata[i], error);
+/* What a cell takes from the host: one CPU under single-threaded TCG (its
+ * vCPUs under KVM), and its guest RAM plus every DIMM it plugs. */
+static HhCost cell_cost(const HhMatrixCell *c, HhAccel accel)
+{
+	HhCost cost = { accel == HH_ACCEL_KVM ? c->variant->cpus : 1,
+			c->variant->memory };
 
-		if (!s)
-			return FALSE;
-		g_ptr_array_add(run->scenarios, s);
+	for (guint i = 0; i < c->scenario->steps->len; i++) {
+		const HhStep *st = c->scenario->steps->pdata[i];
+
+		if (st->kind == HH_ACT_DIMM_ADD)
+			cost.memory += st->size;
 	}
-	/* Everything is checked before anything is built or booted. */
-	return load_kernels(run, kf, quiet, error);
+	return cost;
 }
 
 static void print_progress(Run *run, Job *j)
@@ -255,12 +172,20 @@ static void print_ktap(Run *run)
 		else if (r->verdict == HH_V_SKIP)
 			printf("ok %u %s # SKIP %s\n", j->index + 1,
 			       j->spec.name, r->reason);
+		else if (r->expected)
+			printf("not ok %u %s # TODO expected crash: %s\n",
+			       j->index + 1, j->spec.name, r->reason);
 		else
 			printf("not ok %u %s # %s%s%s\n", j->index + 1,
 			       j->spec.name, hh_verdict_name(r->verdict),
 			       r->reason ? ": " : "", r->reason ? r->reason : "");
 	}
 	fflush(stdout);
+}
+
+static gboolean counts_as_failure(const HhCellResult *r)
+{
+	return r->verdict > HH_V_SKIP && !r->expected;
 }
 
 static void run_job(gpointer data, gpointer user)
@@ -272,58 +197,75 @@ static void run_job(gpointer data, gpointer user)
 	g_mutex_lock(&run->lock);
 	j->result = r;
 	run->done++;
-	run->counts[r->verdict]++;
+	if (r->expected)
+		run->expected_crashes++;
+	else
+		run->counts[r->verdict]++;
 	print_progress(run, j);
 	print_ktap(run);
-	g_cond_signal(&run->cond);
+	if (counts_as_failure(r) && !run->keep_going)
+		hh_scheduler_stop(run->sched);
 	g_mutex_unlock(&run->lock);
 }
 
-static void plan_jobs(Run *run, const char *results, const char *run_id,
-		      char **only, const HhSuppressions *sup, HhAccel accel,
+/* Cells the run never started (a signal, or a failure without
+ * --keep-going) are skipped, with the reason. */
+static void mark_unstarted(Run *run)
+{
+	for (guint i = 0; i < run->jobs->len; i++) {
+		Job *j = run->jobs->pdata[i];
+
+		if (j->result)
+			continue;
+		j->result = g_new0(HhCellResult, 1);
+		j->result->verdict = HH_V_SKIP;
+		j->result->reason = g_strdup(hh_spawn_interrupted() ?
+			"not run: interrupted" :
+			"not run after an earlier failure (use --keep-going)");
+		run->counts[HH_V_SKIP]++;
+	}
+	print_ktap(run);
+}
+
+static void plan_jobs(Run *run, GPtrArray *cells, const char *results,
+		      const char *run_id, guint repeat,
+		      const HhSuppressions *sup, HhAccel accel,
 		      const HhTimeouts *to, const char *initrd)
 {
-	for (guint k = 0; k < run->kernels->len; k++) {
-		Kernel *ker = run->kernels->pdata[k];
+	for (guint i = 0; i < cells->len; i++) {
+		HhMatrixCell *c = cells->pdata[i];
+		Kernel *ker = kernel_of(run, c->kernel);
 
-		for (guint v = 0; v < run->variants->len; v++) {
-			HhVariant *var = run->variants->pdata[v];
+		for (guint r = 1; r <= repeat; r++) {
+			Job *j = g_new0(Job, 1);
+			g_autofree char *leaf = repeat > 1 ?
+				g_strdup_printf("%s~%u", c->scenario->name, r) :
+				g_strdup(c->scenario->name);
 
-			for (guint s = 0; s < run->scenarios->len; s++) {
-				HhScenario *sc = run->scenarios->pdata[s];
-				g_autofree char *name = g_strdup_printf(
-					"%s/%s/%s", ker->name, var->name,
-					sc->name);
-				gboolean selected = !only || !only[0];
-				Job *j;
-
-				for (int o = 0; only && only[o]; o++)
-					selected |= g_pattern_match_simple(only[o], name);
-				if (!selected ||
-				    !hh_scenario_accepts_variant(sc, var->name))
-					continue;
-				j = g_new0(Job, 1);
-				j->index = run->jobs->len;
-				j->spec.name = g_steal_pointer(&name);
-				j->spec.kernel_name = ker->name;
-				j->spec.bzimage = ker->build->bzimage;
-				j->spec.kconfig = ker->kconfig;
-				j->spec.kernel_release = ker->build->release;
-				j->spec.initrd = g_strdup(initrd);
-				j->spec.variant = var;
-				j->spec.scenario = sc;
-				j->spec.suppressions = sup;
-				j->spec.backend = &hh_vm_backend_qemu;
-				j->spec.accel = accel;
-				j->spec.timeouts = *to;
-				j->spec.dir = g_build_filename(results, run_id,
-							       ker->name, var->name,
-							       sc->name, NULL);
-				j->spec.rerun = g_strdup_printf(
-					"hotplug-harness run --matrix %s --results %s --only '%s'",
-					run->matrix_path, results, j->spec.name);
-				g_ptr_array_add(run->jobs, j);
-			}
+			j->index = run->jobs->len;
+			j->spec.name = repeat > 1 ?
+				g_strdup_printf("%s~%u", c->name, r) :
+				g_strdup(c->name);
+			j->spec.kernel_name = c->kernel->name;
+			j->spec.bzimage = ker->build->bzimage;
+			j->spec.kconfig = ker->kconfig;
+			j->spec.kernel_release = ker->build->release;
+			j->spec.initrd = g_strdup(initrd);
+			j->spec.variant = c->variant;
+			j->spec.scenario = c->scenario;
+			j->spec.suppressions = sup;
+			j->spec.backend = &hh_vm_backend_qemu;
+			j->spec.accel = accel;
+			j->spec.timeouts = *to;
+			j->spec.repeat_index = r;
+			j->spec.dir = g_build_filename(results, run_id,
+						       c->kernel->name,
+						       c->variant->name, leaf, NULL);
+			j->spec.rerun = g_strdup_printf(
+				"hotplug-harness run --matrix %s --results %s --only '%s'",
+				run->matrix->path, results, c->name);
+			j->cost = cell_cost(c, accel);
+			g_ptr_array_add(run->jobs, j);
 		}
 	}
 }
@@ -350,7 +292,7 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 	json_builder_set_member_name(b, "host");
 	json_builder_add_string_value(b, g_get_host_name());
 	json_builder_set_member_name(b, "matrix");
-	json_builder_add_string_value(b, run->matrix_path);
+	json_builder_add_string_value(b, run->matrix->path);
 	json_builder_set_member_name(b, "complete");
 	json_builder_add_boolean_value(b, complete);
 	json_builder_set_member_name(b, "kernels");
@@ -360,7 +302,7 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, k->name);
+		json_builder_add_string_value(b, k->def->name);
 		json_builder_set_member_name(b, "release");
 		json_builder_add_string_value(b, k->build->release);
 		json_builder_set_member_name(b, "cache_key");
@@ -380,6 +322,8 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 		json_builder_set_member_name(b, hh_verdict_name(v));
 		json_builder_add_int_value(b, run->counts[v]);
 	}
+	json_builder_set_member_name(b, "expected_crash");
+	json_builder_add_int_value(b, run->expected_crashes);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "cells");
 	json_builder_begin_array(b);
@@ -406,20 +350,27 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 int hh_cmd_run(int argc, char **argv)
 {
 	g_autofree char *matrix = NULL, *results = NULL, *accel_s = NULL;
-	g_autofree char *suppress = NULL;
-	g_auto(GStrv) only = NULL;
-	gint jobs = 0, boot_timeout = 120, request_timeout = 60;
-	gboolean quiet = FALSE;
+	g_autofree char *suppress = NULL, *matrix_path = NULL;
+	g_auto(GStrv) only = NULL, exclude = NULL;
+	gint jobs = 0, boot_timeout = 120, request_timeout = 60, repeat = 1;
+	gboolean quiet = FALSE, keep_going = FALSE;
 	GOptionEntry entries[] = {
 		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &matrix,
 		  "matrix file (default configs/default.matrix)", "FILE" },
 		{ "results", 'r', 0, G_OPTION_ARG_FILENAME, &results,
 		  "results directory (default results)", "DIR" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
-		  "cells at once (default: number of CPUs)", "N" },
+		  "cells at once (default: number of CPUs); never more guest "
+		  "CPUs or RAM than the host has", "N" },
 		{ "only", 0, 0, G_OPTION_ARG_STRING_ARRAY, &only,
-		  "run cells whose kernel/variant/scenario name matches (repeatable)",
-		  "GLOB" },
+		  "run only cells whose kernel/variant/scenario name matches "
+		  "(repeatable)", "GLOB" },
+		{ "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude,
+		  "skip cells whose name matches (repeatable)", "GLOB" },
+		{ "repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
+		  "run every cell N times, to expose flaky ones", "N" },
+		{ "keep-going", 'k', 0, G_OPTION_ARG_NONE, &keep_going,
+		  "go on after a cell fails (default: start no new cell)", NULL },
 		{ "accel", 0, 0, G_OPTION_ARG_STRING, &accel_s,
 		  "kvm, tcg or auto (default auto: KVM if a guest really boots "
 		  "with it, else TCG)", "MODE" },
@@ -438,12 +389,13 @@ int hh_cmd_run(int argc, char **argv)
 	g_autoptr(GError) err = NULL;
 	g_autoptr(HhInitramfs) img = NULL;
 	g_autoptr(HhSuppressions) sup = NULL;
+	g_autoptr(GPtrArray) cells = NULL;
 	g_autofree char *run_id = NULL, *run_dir = NULL, *start = hh_iso_now();
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	HhTimeouts to;
 	HhAccel accel = HH_ACCEL_AUTO;
-	GThreadPool *pool;
 	Run run = { 0 };
+	guint failures;
 	int code;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -452,12 +404,17 @@ int hh_cmd_run(int argc, char **argv)
 		"cell\n(KERNEL/VARIANT/SCENARIO) with console.log, kmsg.log, "
 		"agent.log, qmp.log,\nqemu-cmdline.txt and result.json.  KTAP "
 		"on stdout.  Exit status 0 only if\nno cell failed, crashed, "
-		"timed out or errored.");
+		"timed out or errored (an expected crash is fine).");
 	if (!hh_parse_options(ctx, &argc, &argv, &code))
 		return code;
 	if (argc > 1) {
 		fprintf(stderr, "hotplug-harness run: unexpected '%s' (see --help)\n",
 			argv[1]);
+		return HH_EXIT_USAGE;
+	}
+	if (repeat < 1 || repeat > 1000) {
+		fprintf(stderr, "hotplug-harness run: --repeat %d: expected 1 to 1000\n",
+			repeat);
 		return HH_EXIT_USAGE;
 	}
 	if (accel_s && !hh_accel_parse(accel_s, &accel, &err))
@@ -466,15 +423,13 @@ int hh_cmd_run(int argc, char **argv)
 	to.request_ms = (guint)MAX(request_timeout, 1) * 1000;
 	to.shutdown_ms = 30000;
 
-	run.matrix_path = matrix ? hh_resolve_config(matrix) :
-				   hh_data_path("configs/default.matrix");
+	matrix_path = matrix ? hh_resolve_config(matrix) :
+			       hh_data_path("configs/default.matrix");
 	run.kernels = g_ptr_array_new_with_free_func(kernel_free);
-	run.variants = g_ptr_array_new_with_free_func((GDestroyNotify)hh_variant_free);
-	run.scenarios = g_ptr_array_new_with_free_func((GDestroyNotify)hh_scenario_free);
 	run.jobs = g_ptr_array_new_with_free_func(job_free);
 	run.tty = isatty(2);
+	run.keep_going = keep_going;
 	g_mutex_init(&run.lock);
-	g_cond_init(&run.cond);
 	{
 		g_autofree char *sp = suppress ? g_strdup(suppress) :
 					       hh_data_path("configs/suppressions");
@@ -485,7 +440,19 @@ int hh_cmd_run(int argc, char **argv)
 				goto fail;
 		}
 	}
-	if (!load_matrix(&run, quiet, &err))
+	/* Everything is parsed and validated before anything is built. */
+	run.matrix = hh_matrix_load(matrix_path, &err);
+	if (!run.matrix)
+		goto fail;
+	cells = hh_matrix_cells(run.matrix, only, exclude, &err);
+	if (!cells)
+		goto fail;
+	if (!cells->len) {
+		g_set_error(&err, HH_ERROR, HH_ERROR_USAGE,
+			    "no cell of %s matches the selection", matrix_path);
+		goto fail;
+	}
+	if (!build_kernels(&run, quiet, &err))
 		goto fail;
 	img = hh_initramfs_build(hh_agent_path(), hh_busybox_path(), &err);
 	if (!img)
@@ -495,23 +462,24 @@ int hh_cmd_run(int argc, char **argv)
 
 	if (!results)
 		results = g_strdup("results");
-	run_id = g_date_time_format(now, "%Y%m%d-%H%M%S");
 	{
-		g_autofree char *suffix = g_strdup_printf("%s-%04x", run_id,
-							  g_random_int_range(0, 0xffff));
+		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
 
-		g_free(run_id);
-		run_id = g_steal_pointer(&suffix);
+		run_id = g_strdup_printf("%s-%04x", stamp,
+					 g_random_int_range(0, 0xffff));
 	}
 	run_dir = g_build_filename(results, run_id, NULL);
 	if (!hh_mkdir_p(run_dir, 0755, &err))
 		goto fail;
-	plan_jobs(&run, results, run_id, only, sup, accel, &to, img->path);
-	if (!run.jobs->len) {
-		g_set_error(&err, HH_ERROR, HH_ERROR_USAGE,
-			    "no cell of %s matches the selection",
-			    run.matrix_path);
-		goto fail;
+	plan_jobs(&run, cells, results, run_id, (guint)repeat, sup, accel, &to,
+		  img->path);
+	run.sched = hh_scheduler_new(jobs > 0 ? (guint)jobs :
+						g_get_num_processors(),
+				     hh_host_budget());
+	for (guint i = 0; i < run.jobs->len; i++) {
+		Job *j = run.jobs->pdata[i];
+
+		hh_scheduler_add(run.sched, j, j->cost);
 	}
 	printf("KTAP version 1\n1..%u\n", run.jobs->len);
 	fflush(stdout);
@@ -520,19 +488,8 @@ int hh_cmd_run(int argc, char **argv)
 		accel == HH_ACCEL_KVM ? "KVM" : "TCG", run_dir);
 	write_run_json(&run, run_dir, run_id, start, FALSE);
 	run.t0 = hh_now_ms();
-	pool = g_thread_pool_new(run_job, &run,
-				 jobs > 0 ? jobs : (int)g_get_num_processors(),
-				 TRUE, NULL);
-	for (guint i = 0; i < run.jobs->len; i++)
-		g_thread_pool_push(pool, run.jobs->pdata[i], NULL);
-	g_mutex_lock(&run.lock);
-	while (run.done < run.jobs->len && !hh_spawn_interrupted())
-		g_cond_wait_until(&run.cond, &run.lock,
-				  g_get_monotonic_time() + G_TIME_SPAN_SECOND / 5);
-	g_mutex_unlock(&run.lock);
-	/* On a signal the children are already dead: let the cells finish
-	 * writing what they have. */
-	g_thread_pool_free(pool, hh_spawn_interrupted(), TRUE);
+	hh_scheduler_run(run.sched, run_job, &run);
+	mark_unstarted(&run);
 	write_run_json(&run, run_dir, run_id, start,
 		       !hh_spawn_interrupted() && run.done == run.jobs->len);
 	{
@@ -542,25 +499,28 @@ int hh_cmd_run(int argc, char **argv)
 		if (symlink(run_id, latest) < 0)
 			fprintf(stderr, "note: cannot link %s\n", latest);
 	}
+	if (run.tty)
+		fputs("\r\033[K", stderr);
 	fprintf(stderr, "\n%u cell(s): %u pass, %u fail, %u crash, %u timeout, "
-		"%u error, %u skip in %.1f s\nresults: %s\n", run.jobs->len,
-		run.counts[HH_V_PASS], run.counts[HH_V_FAIL], run.counts[HH_V_CRASH],
-		run.counts[HH_V_TIMEOUT], run.counts[HH_V_ERROR], run.counts[HH_V_SKIP],
-		(hh_now_ms() - run.t0) / 1000.0, run_dir);
+		"%u error, %u skip, %u expected crash in %.1f s\nresults: %s\n",
+		run.jobs->len, run.counts[HH_V_PASS], run.counts[HH_V_FAIL],
+		run.counts[HH_V_CRASH], run.counts[HH_V_TIMEOUT],
+		run.counts[HH_V_ERROR], run.counts[HH_V_SKIP],
+		run.expected_crashes, (hh_now_ms() - run.t0) / 1000.0, run_dir);
+	failures = run.counts[HH_V_FAIL] + run.counts[HH_V_CRASH] +
+		   run.counts[HH_V_TIMEOUT] + run.counts[HH_V_ERROR];
 	if (hh_spawn_interrupted())
 		code = 128 + hh_spawn_interrupt_signal();
 	else
-		code = run.counts[HH_V_FAIL] + run.counts[HH_V_CRASH] +
-			run.counts[HH_V_TIMEOUT] + run.counts[HH_V_ERROR] ?
-			HH_EXIT_FAILURES : HH_EXIT_OK;
+		code = failures ? HH_EXIT_FAILURES : HH_EXIT_OK;
 	goto out;
 fail:
 	code = hh_report_error(err);
 out:
+	g_clear_pointer(&run.sched, hh_scheduler_free);
 	g_ptr_array_unref(run.jobs);
 	g_ptr_array_unref(run.kernels);
-	g_ptr_array_unref(run.variants);
-	g_ptr_array_unref(run.scenarios);
-	g_free(run.matrix_path);
+	g_clear_pointer(&run.matrix, hh_matrix_free);
+	g_mutex_clear(&run.lock);
 	return code;
 }

@@ -27,11 +27,35 @@ int hh_report_error(const GError *error)
 	return HH_EXIT_ERROR;
 }
 
+/* GOption wants "-j 2"; people type "-j2" as for make.  Split those. */
+static void split_attached_numbers(int *argc, char ***argv)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (int i = 0; i < *argc; i++) {
+		const char *a = (*argv)[i];
+
+		if (i > 0 && a[0] == '-' && g_ascii_isalpha(a[1]) &&
+		    g_ascii_isdigit(a[2]) &&
+		    strspn(a + 2, "0123456789") == strlen(a + 2)) {
+			g_ptr_array_add(out, g_strndup(a, 2));
+			g_ptr_array_add(out, g_strdup(a + 2));
+		} else {
+			g_ptr_array_add(out, g_strdup(a));
+		}
+	}
+	*argc = (int)out->len;
+	g_ptr_array_add(out, NULL);
+	/* Owned until exit, like the original argv. */
+	*argv = (char **)g_ptr_array_free(out, FALSE);
+}
+
 gboolean hh_parse_options(GOptionContext *ctx, int *argc, char ***argv,
 			  int *exit_code)
 {
 	g_autoptr(GError) err = NULL;
 
+	split_attached_numbers(argc, argv);
 	if (g_option_context_parse(ctx, argc, argv, &err))
 		return TRUE;
 	fprintf(stderr, "hotplug-harness: %s (see --help)\n", err->message);

@@ -80,6 +80,8 @@ void hh_scenario_free(HhScenario *s)
 	g_free(s->name);
 	g_free(s->path);
 	g_free(s->description);
+	if (s->expect_crash)
+		g_regex_unref(s->expect_crash);
 	g_ptr_array_unref(s->requires);
 	g_ptr_array_unref(s->variants);
 	g_ptr_array_unref(s->steps);
@@ -668,9 +670,11 @@ static gboolean parse_header_line(HhScenario *sc, Line *l, const char *kw,
 	}
 	if (g_str_equal(kw, "requires")) {
 		guint col = col_here(l);
-		const char *what = word(l, "config or path");
+		const char *what = word(l, "config, path, nodes or cpus");
+		guint vcol = col_here(l);
 		const char *v = what ? word(l, "a value") : NULL;
 		HhRequire *r;
+		guint64 n;
 
 		if (!v)
 			return FALSE;
@@ -678,14 +682,33 @@ static gboolean parse_header_line(HhScenario *sc, Line *l, const char *kw,
 		r->line = l->line;
 		r->value = g_strdup(v);
 		g_ptr_array_add(sc->requires, r);
-		if (g_str_equal(what, "config") && g_str_has_prefix(v, "CONFIG_"))
+		if (g_str_equal(what, "config") && g_str_has_prefix(v, "CONFIG_")) {
 			r->kind = HH_REQ_CONFIG;
-		else if (g_str_equal(what, "path") && v[0] == '/')
+		} else if (g_str_equal(what, "path") && v[0] == '/') {
 			r->kind = HH_REQ_PATH;
-		else
-			return syntax(l, col, "expected 'config CONFIG_NAME' or "
-				      "'path /absolute/path'");
+		} else if (g_str_equal(what, "nodes") || g_str_equal(what, "cpus")) {
+			r->kind = what[0] == 'n' ? HH_REQ_NODES : HH_REQ_CPUS;
+			if (!g_ascii_string_to_unsigned(v, 10, 1, 8192, &n, NULL))
+				return syntax(l, vcol, "expected a number of %s, got '%s'",
+					      what, v);
+			r->number = (guint)n;
+		} else {
+			return syntax(l, col, "expected 'config CONFIG_NAME', "
+				      "'path /absolute/path', 'nodes N' or 'cpus N'");
+		}
 		return at_end(l);
+	}
+	if (g_str_equal(kw, "expect-crash")) {
+		guint col = col_here(l);
+		const char *pat = word(l, "a regular expression matching the crash title");
+
+		if (!pat)
+			return FALSE;
+		if (sc->expect_crash)
+			g_regex_unref(sc->expect_crash);
+		sc->expect_crash = regex(l, col, pat);
+		sc->expect_crash_line = l->line;
+		return sc->expect_crash && at_end(l);
 	}
 	*handled = FALSE;
 	return TRUE;
@@ -727,7 +750,7 @@ static gboolean parse_line(HhScenario *sc, Line *l, const char *raw)
 		      "expected an action (write, read, run, dimm-add, "
 		      "vcpu-add, device-del, mark), an expectation (log, "
 		      "no-log, file, node, cpu, block, taint) or a header "
-		      "(description, requires, variants), got '%s'",
+		      "(description, requires, variants, expect-crash), got '%s'",
 		      kw);
 }
 

@@ -72,11 +72,14 @@ typedef struct {
 typedef enum {
 	HH_REQ_CONFIG,
 	HH_REQ_PATH,
+	HH_REQ_NODES,		/* at least N possible nodes */
+	HH_REQ_CPUS,		/* at least N possible CPUs */
 } HhRequireKind;
 
 typedef struct {
 	HhRequireKind kind;
 	char *value;
+	guint number;		/* nodes, cpus */
 	guint line;
 } HhRequire;
 
@@ -84,6 +87,8 @@ typedef struct {
 	char *name;
 	char *path;
 	char *description;
+	GRegex *expect_crash;	/* the kernel must report a matching crash */
+	guint expect_crash_line;
 	GPtrArray *requires;	/* HhRequire* */
 	GPtrArray *variants;	/* glob patterns; empty: any */
 	GPtrArray *steps;	/* HhStep*; [0] is the boot step */

@@ -107,8 +107,10 @@ static GPtrArray *build_argv(const HhVmConfig *cfg)
 	add(argv, hh_qemu_path());
 	add(argv, "-machine");
 	add(argv, cfg->variant->machine);
+	/* One TCG thread for all vCPUs: a cell then keeps at most one host
+	 * CPU busy, which is what the scheduler budgets for. */
 	add(argv, "-accel");
-	add(argv, cfg->accel == HH_ACCEL_KVM ? "kvm" : "tcg");
+	add(argv, cfg->accel == HH_ACCEL_KVM ? "kvm" : "tcg,thread=single");
 	add(argv, "-nodefaults");
 	add(argv, "-no-user-config");
 	add(argv, "-display");

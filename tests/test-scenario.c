@@ -101,7 +101,7 @@ static void test_errors_name_line_and_column(void)
 		     "t.scenario:1:1: expected an action (write, read, run, "
 		     "dimm-add, vcpu-add, device-del, mark), an expectation "
 		     "(log, no-log, file, node, cpu, block, taint) or a header "
-		     "(description, requires, variants), got 'frobnicate'");
+		     "(description, requires, variants, expect-crash), got 'frobnicate'");
 	expect_error("\nwrite /sys/x\n", "t.scenario:2:13: expected a value");
 	expect_error("write /a b -> ENOTANERRNO\n",
 		     "t.scenario:1:15: expected ok or an errno name like EINVAL, "
@@ -120,8 +120,10 @@ static void test_errors_name_line_and_column(void)
 	expect_error("taint 0 within=soon\n",
 		     "t.scenario:1:9: expected a duration like 500ms or 5s, got 'soon'");
 	expect_error("requires kernel 6.1\n",
-		     "t.scenario:1:10: expected 'config CONFIG_NAME' or "
-		     "'path /absolute/path'");
+		     "t.scenario:1:10: expected 'config CONFIG_NAME', "
+		     "'path /absolute/path', 'nodes N' or 'cpus N'");
+	expect_error("requires nodes many\n",
+		     "t.scenario:1:16: expected a number of nodes, got 'many'");
 	expect_error("node 1 memtotal 12parsecs\n",
 		     "t.scenario:1:17: expected a size like 131072kB, 128M or "
 		     "+128M, got '12parsecs'");

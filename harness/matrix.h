@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HH_MATRIX_H
+#define HH_MATRIX_H
+
+#include <glib.h>
+
+#include "kbuild.h"
+#include "scenario.h"
+#include "variant.h"
+
+/*
+ * A matrix file (configs/NAME.matrix, a key file; see docs/scenarios.md):
+ * kernels x variants x scenarios, narrowed by include/exclude globs over
+ * cell names and by each scenario's variants line.  Everything is parsed
+ * and every combination validated before anything is built or booted.
+ */
+typedef struct {
+	char *name;
+	HhKernelSpec spec;
+} HhMatrixKernel;
+
+typedef struct {
+	char *name;		/* kernel/variant/scenario */
+	HhMatrixKernel *kernel;
+	HhVariant *variant;
+	HhScenario *scenario;
+} HhMatrixCell;
+
+typedef struct {
+	char *path;
+	GPtrArray *kernels;	/* HhMatrixKernel* */
+	GPtrArray *variants;	/* HhVariant* */
+	GPtrArray *scenarios;	/* HhScenario* */
+	GStrv include;		/* cell-name globs; NULL: all */
+	GStrv exclude;
+} HhMatrix;
+
+HhMatrix *hh_matrix_load(const char *path, GError **error);
+void hh_matrix_free(HhMatrix *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhMatrix, hh_matrix_free)
+
+/*
+ * The cells to run (HhMatrixCell*, owned by the array), selected by the
+ * matrix's include/exclude and the command line's only/exclude globs.
+ * Fails listing every impossible combination.
+ */
+GPtrArray *hh_matrix_cells(HhMatrix *m, char **only, char **exclude,
+			   GError **error);
+
+/* Checks that a scenario can run on a variant (addresses inside RAM and
+ * outside PCI holes, node and CPU ids inside the topology). */
+gboolean hh_validate_combination(const HhVariant *v, const HhScenario *s,
+				 GError **error);
+
+#endif
