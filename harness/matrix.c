@@ -25,6 +25,7 @@ static void cell_free(gpointer p)
 	HhMatrixCell *c = p;
 
 	g_free(c->name);
+	hh_scenario_free(c->scenario);
 	g_free(c);
 }
 
@@ -157,7 +158,7 @@ HhMatrix *hh_matrix_load(const char *path, GError **error)
 		g_ptr_array_add(m->variants, v);
 	}
 	for (guint i = 0; i < sfiles->len; i++) {
-		HhScenario *s = hh_scenario_load(sfiles->pdata[i], error);
+		HhScenario *s = hh_scenario_load(sfiles->pdata[i], NULL, error);
 
 		if (!s)
 			return NULL;
@@ -192,6 +193,7 @@ GPtrArray *hh_matrix_cells(HhMatrix *m, char **only, char **exclude,
 				g_autoptr(GError) err = NULL;
 				g_autofree char *name = g_strdup_printf(
 					"%s/%s/%s", ker->name, var->name, sc->name);
+				g_autoptr(HhScenario) own = NULL;
 				HhMatrixCell *c;
 
 				if (!hh_scenario_accepts_variant(sc, var->name) ||
@@ -200,7 +202,10 @@ GPtrArray *hh_matrix_cells(HhMatrix *m, char **only, char **exclude,
 				    (only && only[0] && !any_match(only, name)) ||
 				    any_match(exclude, name))
 					continue;
-				if (!hh_validate_combination(var, sc, &err)) {
+				own = hh_scenario_load(sc->path, var->params, &err);
+				if (own && own->unresolved)
+					err = g_error_copy(own->unresolved);
+				if (err || !hh_validate_combination(var, own, &err)) {
 					g_string_append_printf(bad, "\n  %s: %s",
 							       name, err->message);
 					continue;
@@ -209,7 +214,7 @@ GPtrArray *hh_matrix_cells(HhMatrix *m, char **only, char **exclude,
 				c->name = g_steal_pointer(&name);
 				c->kernel = ker;
 				c->variant = var;
-				c->scenario = sc;
+				c->scenario = g_steal_pointer(&own);
 				g_ptr_array_add(cells, c);
 			}
 		}

@@ -23,14 +23,14 @@ typedef struct {
 	char *name;		/* kernel/variant/scenario */
 	HhMatrixKernel *kernel;
 	HhVariant *variant;
-	HhScenario *scenario;
+	HhScenario *scenario;	/* parsed with the variant's [params] */
 } HhMatrixCell;
 
 typedef struct {
 	char *path;
 	GPtrArray *kernels;	/* HhMatrixKernel* */
 	GPtrArray *variants;	/* HhVariant* */
-	GPtrArray *scenarios;	/* HhScenario* */
+	GPtrArray *scenarios;	/* HhScenario*, parsed without [params] */
 	GStrv include;		/* cell-name globs; NULL: all */
 	GStrv exclude;
 } HhMatrix;

@@ -85,6 +85,7 @@ void hh_scenario_free(HhScenario *s)
 	g_ptr_array_unref(s->requires);
 	g_ptr_array_unref(s->variants);
 	g_ptr_array_unref(s->steps);
+	g_clear_error(&s->unresolved);
 	g_free(s);
 }
 
@@ -103,6 +104,8 @@ typedef struct {
 	guint pos;
 	guint end_col;
 	GError **error;
+	GHashTable *vars;
+	GError **unresolved;
 } Line;
 
 static void token_clear(gpointer p)
@@ -124,6 +127,42 @@ static gboolean syntax(Line *l, guint col, const char *fmt, ...)
 	g_set_error(l->error, HH_ERROR, HH_ERROR_CONFIG, "%s:%u:%u: %s",
 		    l->path, l->line, col, msg);
 	return FALSE;
+}
+
+/* Replaces ${NAME} with the variant's value (takes text). */
+static char *expand(Line *l, guint col, char *text)
+{
+	GString *out;
+	const char *p = text;
+
+	if (!strstr(text, "${"))
+		return text;
+	out = g_string_new(NULL);
+	while (*p) {
+		const char *end;
+		g_autofree char *name = NULL;
+		const char *value;
+
+		if (p[0] != '$' || p[1] != '{' || !(end = strchr(p, '}'))) {
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		name = g_strndup(p + 2, end - p - 2);
+		value = l->vars ? g_hash_table_lookup(l->vars, name) : NULL;
+		if (!value) {
+			if (!*l->unresolved)
+				g_set_error(l->unresolved, HH_ERROR,
+					    HH_ERROR_CONFIG,
+					    "%s:%u:%u: ${%s} is not defined by "
+					    "the variant's [params]",
+					    l->path, l->line, col, name);
+			value = "0";
+		}
+		g_string_append(out, value);
+		p = end + 1;
+	}
+	g_free(text);
+	return g_string_free(out, FALSE);
 }
 
 static gboolean tokenize(Line *l, const char *s)
@@ -159,7 +198,7 @@ static gboolean tokenize(Line *l, const char *s)
 			while (*p && *p != ' ' && *p != '\t')
 				g_string_append_c(t, *p++);
 		}
-		tok.text = g_string_free(t, FALSE);
+		tok.text = expand(l, tok.col, g_string_free(t, FALSE));
 		g_array_append_val(l->tokens, tok);
 	}
 	l->end_col = (guint)strlen(s) + 1;
@@ -755,7 +794,7 @@ static gboolean parse_line(HhScenario *sc, Line *l, const char *raw)
 }
 
 HhScenario *hh_scenario_parse(const char *text, const char *path,
-			      GError **error)
+			      GHashTable *vars, GError **error)
 {
 	g_autoptr(HhScenario) sc = g_new0(HhScenario, 1);
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
@@ -769,7 +808,8 @@ HhScenario *hh_scenario_parse(const char *text, const char *path,
 	sc->steps = g_ptr_array_new_with_free_func(step_free);
 	g_ptr_array_add(sc->steps, new_step(HH_ACT_BOOT, 0, "boot"));
 	for (guint i = 0; lines[i]; i++) {
-		Line l = { .path = path, .line = i + 1, .error = &local };
+		Line l = { .path = path, .line = i + 1, .error = &local,
+			   .vars = vars, .unresolved = &sc->unresolved };
 		char *raw = lines[i];
 		gboolean ok;
 
@@ -786,13 +826,14 @@ HhScenario *hh_scenario_parse(const char *text, const char *path,
 	return g_steal_pointer(&sc);
 }
 
-HhScenario *hh_scenario_load(const char *path, GError **error)
+HhScenario *hh_scenario_load(const char *path, GHashTable *vars,
+			     GError **error)
 {
 	g_autofree char *text = NULL;
 
 	if (!g_file_get_contents(path, &text, NULL, error))
 		return NULL;
-	return hh_scenario_parse(text, path, error);
+	return hh_scenario_parse(text, path, vars, error);
 }
 
 gboolean hh_scenario_accepts_variant(const HhScenario *s, const char *name)

@@ -92,11 +92,18 @@ typedef struct {
 	GPtrArray *requires;	/* HhRequire* */
 	GPtrArray *variants;	/* glob patterns; empty: any */
 	GPtrArray *steps;	/* HhStep*; [0] is the boot step */
+	GError *unresolved;	/* first ${NAME} that vars did not define */
 } HhScenario;
 
+/*
+ * Parses a scenario.  ${NAME} in any word is replaced by vars[NAME] (a
+ * variant's [params]); a name vars lacks reads as "0" and is recorded in
+ * unresolved, an error only for variants the scenario runs on.
+ */
 HhScenario *hh_scenario_parse(const char *text, const char *path,
-			      GError **error);
-HhScenario *hh_scenario_load(const char *path, GError **error);
+			      GHashTable *vars, GError **error);
+HhScenario *hh_scenario_load(const char *path, GHashTable *vars,
+			     GError **error);
 void hh_scenario_free(HhScenario *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhScenario, hh_scenario_free)
 

@@ -26,6 +26,7 @@ void hh_variant_free(HhVariant *v)
 	g_free(v->machine);
 	g_free(v->cmdline);
 	g_ptr_array_unref(v->nodes);
+	g_hash_table_unref(v->params);
 	g_free(v);
 }
 
@@ -197,6 +198,8 @@ HhVariant *hh_variant_parse(const char *text, const char *path,
 	v->path = g_strdup(path);
 	v->name = g_strndup(base, strcspn(base, "."));
 	v->nodes = g_ptr_array_new_with_free_func(node_free);
+	v->params = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  g_free);
 	if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, error)) {
 		g_prefix_error(error, "%s: ", path);
 		return NULL;
@@ -227,10 +230,20 @@ HhVariant *hh_variant_parse(const char *text, const char *path,
 	for (int i = 0; groups[i]; i++) {
 		if (g_str_equal(groups[i], "variant"))
 			continue;
+		if (g_str_equal(groups[i], "params")) {
+			g_auto(GStrv) keys = g_key_file_get_keys(kf, "params",
+								 NULL, NULL);
+
+			for (int k = 0; keys[k]; k++)
+				g_hash_table_insert(v->params, g_strdup(keys[k]),
+						    g_key_file_get_string(kf, "params",
+									  keys[k], NULL));
+			continue;
+		}
 		if (!g_str_has_prefix(groups[i], "node ")) {
 			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
-				    "%s: unknown group [%s] (expected [variant] "
-				    "or [node N])",
+				    "%s: unknown group [%s] (expected [variant], "
+				    "[node N] or [params])",
 				    path, groups[i]);
 			return NULL;
 		}

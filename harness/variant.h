@@ -31,6 +31,7 @@ typedef struct {
 	guint maxcpus;
 	char *cmdline;		/* appended to the harness's base line */
 	GPtrArray *nodes;	/* HhNode*, by id */
+	GHashTable *params;	/* [params]: values for ${NAME} in scenarios */
 } HhVariant;
 
 HhVariant *hh_variant_load(const char *path, GError **error);

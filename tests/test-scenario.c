@@ -9,7 +9,7 @@
 
 static HhScenario *parse(const char *text, GError **error)
 {
-	return hh_scenario_parse(text, "t.scenario", error);
+	return hh_scenario_parse(text, "t.scenario", NULL, error);
 }
 
 static void test_steps_and_expectations(void)
@@ -145,7 +145,7 @@ static void test_shipped_scenarios_parse(void)
 
 		if (!g_str_has_suffix(name, ".scenario"))
 			continue;
-		s = hh_scenario_load(path, &err);
+		s = hh_scenario_load(path, NULL, &err);
 		g_assert_no_error(err);
 		g_assert_cmpuint(s->steps->len, >, 1);
 		n++;
