@@ -133,12 +133,13 @@ static HhCost cell_cost(const HhMatrixCell *c, HhAccel accel)
 static void print_progress(Run *run, Job *j)
 {
 	HhCellResult *r = j->result;
-	gboolean bad = r->verdict > HH_V_SKIP;
+	gboolean bad = r->verdict > HH_V_SKIP && !r->expected;
 
 	if (run->tty)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "[%u/%u] %-7s %s (%.1f s)%s%s\n", run->done,
-		run->jobs->len, hh_verdict_name(r->verdict), j->spec.name,
+		run->jobs->len,
+		r->expected ? "xfail" : hh_verdict_name(r->verdict), j->spec.name,
 		r->seconds, r->reason ? ": " : "", r->reason ? r->reason : "");
 	if (bad)
 		fprintf(stderr, "        results: %s\n        re-run:  %s\n",

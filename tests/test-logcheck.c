@@ -91,6 +91,20 @@ static void test_kasan_ubsan_lockdep(void)
 	expect_titles("lockdep.txt", l);
 }
 
+/* Splats captured from real boots of the harness kernel (LKDTM). */
+static void test_real_splats(void)
+{
+	const char *const w[] = { "WARNING in lkdtm_WARNING", NULL };
+	const char *const b[] = { "kernel BUG in lkdtm_BUG", NULL };
+	const char *const e[] = {
+		"BUG: kernel NULL pointer dereference in lkdtm_EXCEPTION", NULL,
+	};
+
+	expect_titles("real-lkdtm-warning.txt", w);
+	expect_titles("real-lkdtm-bug.txt", b);
+	expect_titles("real-lkdtm-exception.txt", e);
+}
+
 static void test_clean_boot_has_no_crash(void)
 {
 	const char *const none[] = { NULL };
@@ -155,6 +169,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/logcheck/hung-task", test_hung_task);
 	g_test_add_func("/logcheck/rcu-stall", test_rcu_stall);
 	g_test_add_func("/logcheck/kasan-ubsan-lockdep", test_kasan_ubsan_lockdep);
+	g_test_add_func("/logcheck/real-splats-from-real-boots", test_real_splats);
 	g_test_add_func("/logcheck/clean-boot-has-no-crash", test_clean_boot_has_no_crash);
 	g_test_add_func("/logcheck/same-title-deduplicated", test_dedup);
 	g_test_add_func("/logcheck/suppression-keeps-reason", test_suppression);
