@@ -3,6 +3,7 @@
  * file:line:column: what was expected. */
 #include "hh-error.h"
 #include "scenario.h"
+#include "variant.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -129,11 +130,38 @@ static void test_errors_name_line_and_column(void)
 		     "+128M, got '12parsecs'");
 }
 
+static GPtrArray *shipped_variants(void)
+{
+	g_autofree char *dir = g_build_filename(g_getenv("HH_SRCDIR") ?: ".",
+						"configs", "variants", NULL);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)hh_variant_free);
+	const char *name;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		g_autoptr(GError) err = NULL;
+		HhVariant *v;
+
+		if (!g_str_has_suffix(name, ".variant"))
+			continue;
+		v = hh_variant_load(path, &err);
+		g_assert_no_error(err);
+		g_ptr_array_add(out, v);
+	}
+	return out;
+}
+
+/* Every shipped scenario parses, with the [params] of every shipped
+ * variant it runs on, and checks something. */
 static void test_shipped_scenarios_parse(void)
 {
 	g_autofree char *dir = g_build_filename(g_getenv("HH_SRCDIR") ?: ".",
 						"configs", "scenarios", NULL);
 	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	g_autoptr(GPtrArray) variants = shipped_variants();
 	const char *name;
 	guint n = 0;
 
@@ -142,12 +170,28 @@ static void test_shipped_scenarios_parse(void)
 		g_autofree char *path = g_build_filename(dir, name, NULL);
 		g_autoptr(GError) err = NULL;
 		g_autoptr(HhScenario) s = NULL;
+		guint checks = 0, runs_on = 0;
 
 		if (!g_str_has_suffix(name, ".scenario"))
 			continue;
 		s = hh_scenario_load(path, NULL, &err);
 		g_assert_no_error(err);
-		g_assert_cmpuint(s->steps->len, >, 1);
+		for (guint i = 0; i < s->steps->len; i++)
+			checks += ((HhStep *)s->steps->pdata[i])->expects->len + (i > 0);
+		g_assert_cmpuint(checks, >, 0);
+		for (guint i = 0; i < variants->len; i++) {
+			HhVariant *v = variants->pdata[i];
+			g_autoptr(HhScenario) own = NULL;
+
+			if (!hh_scenario_accepts_variant(s, v->name))
+				continue;
+			own = hh_scenario_load(path, v->params, &err);
+			g_assert_no_error(err);
+			if (own->unresolved)
+				g_error("%s", own->unresolved->message);
+			runs_on++;
+		}
+		g_assert_cmpuint(runs_on, >, 0);
 		n++;
 	}
 	g_assert_cmpuint(n, >=, 2);
