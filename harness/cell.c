@@ -95,6 +95,11 @@ static HhVerdict verdict_of(const GError *e)
 {
 	if (g_error_matches(e, HH_ERROR, HH_ERROR_TIMEOUT))
 		return HH_V_TIMEOUT;
+	/* QEMU refusing a scenario's hotplug request is the scenario's
+	 * assertion failing, not the harness breaking. */
+	if (g_error_matches(e, HH_ERROR, HH_ERROR_QMP) ||
+	    g_error_matches(e, HH_ERROR, HH_ERROR_CONFIG))
+		return HH_V_FAIL;
 	return HH_V_ERROR;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <glib-unix.h>
+#include <gio/gunixfdmessage.h>
 
 #include "hh-error.h"
 #include "qmp.h"
@@ -706,6 +707,74 @@ gboolean hh_qmp_execute_sync(HhQmp *qmp, const char *command,
 	if (ret)
 		*ret = reply.ret;
 	else if (reply.ret)
+		json_node_unref(reply.ret);
+	return TRUE;
+}
+
+static gboolean writes_flushed(HhQmp *qmp, gpointer data)
+{
+	(void)data;
+	return qmp->write_source == NULL || qmp->error != NULL;
+}
+
+gboolean hh_qmp_getfd_sync(HhQmp *qmp, const char *fdname, int fd,
+			   guint timeout_ms, GError **error)
+{
+	SyncReply reply = { 0 };
+	g_autoptr(JsonObject) args = json_object_new();
+	g_autoptr(GSocketControlMessage) msg = g_unix_fd_message_new();
+	g_autofree char *line = NULL, *full = NULL;
+	GOutputVector vec;
+	HhQmpCall *call;
+	GSocket *sock;
+	gssize n;
+
+	if (!G_IS_SOCKET_CONNECTION(qmp->stream)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_QMP,
+			    "getfd: passing a file descriptor needs a unix socket");
+		return FALSE;
+	}
+	/* The descriptor travels with the command's first byte: nothing
+	 * queued may go before it. */
+	wait_for(qmp, writes_flushed, NULL, timeout_ms);
+	if (qmp->error) {
+		g_propagate_error(error, g_error_copy(qmp->error));
+		return FALSE;
+	}
+	if (!g_unix_fd_message_append_fd(G_UNIX_FD_MESSAGE(msg), fd, error))
+		return FALSE;
+	call = g_new0(HhQmpCall, 1);
+	call->id = g_strdup_printf("hh-%u", ++qmp->next_id);
+	call->command = g_strdup("getfd");
+	call->callback = on_sync_reply;
+	call->user_data = &reply;
+	json_object_set_string_member(args, "fdname", fdname);
+	line = build_command("getfd", json_object_ref(args), call->id);
+	full = g_strconcat(line, "\n", NULL);
+	vec.buffer = full;
+	vec.size = strlen(full);
+	sock = g_socket_connection_get_socket(G_SOCKET_CONNECTION(qmp->stream));
+	n = g_socket_send_message(sock, NULL, &vec, 1, &msg, 1, 0, NULL, error);
+	if (n < 0 || (gsize)n != vec.size) {
+		if (n >= 0)
+			g_set_error(error, HH_ERROR, HH_ERROR_QMP,
+				    "getfd: short write to the monitor");
+		call_free(call);
+		return FALSE;
+	}
+	transcript_write(qmp, "-> ", line, strlen(line));
+	g_queue_push_tail(&qmp->calls, call);
+	if (!wait_for(qmp, reply_done, &reply, timeout_ms)) {
+		call->callback = NULL;
+		g_set_error(error, HH_ERROR, HH_ERROR_TIMEOUT,
+			    "qmp getfd timed out after %u ms", timeout_ms);
+		return FALSE;
+	}
+	if (reply.error) {
+		g_propagate_error(error, reply.error);
+		return FALSE;
+	}
+	if (reply.ret)
 		json_node_unref(reply.ret);
 	return TRUE;
 }

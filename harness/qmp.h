@@ -145,4 +145,12 @@ gboolean hh_qmp_wait_event_match_sync(HhQmp *qmp, const char *name,
 				      gpointer match_data, guint timeout_ms,
 				      JsonObject **data, GError **error);
 
+/*
+ * QMP getfd: hands fd (not taken over; QEMU gets a copy) to QEMU under
+ * fdname, sent as SCM_RIGHTS with the command.  The stream must be a unix
+ * socket connection.  Used for "migrate fd:NAME" without a shell.
+ */
+gboolean hh_qmp_getfd_sync(HhQmp *qmp, const char *fdname, int fd,
+			   guint timeout_ms, GError **error);
+
 #endif

@@ -119,6 +119,15 @@ HhChild *hh_child_spawn(const char *const *argv, const char *cwd,
 			const char *const *env, const char *log_path,
 			HhSpawnFlags flags, GError **error)
 {
+	return hh_child_spawn_with_fd(argv, cwd, env, log_path, flags, -1, -1,
+				      error);
+}
+
+HhChild *hh_child_spawn_with_fd(const char *const *argv, const char *cwd,
+				const char *const *env, const char *log_path,
+				HhSpawnFlags flags, int pass_fd, int target_fd,
+				GError **error)
+{
 	GSubprocessFlags sflags = G_SUBPROCESS_FLAGS_NONE;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_auto(GStrv) environ = NULL;
@@ -127,6 +136,8 @@ HhChild *hh_child_spawn(const char *const *argv, const char *cwd,
 	const char *id;
 
 	if (hh_spawn_interrupted()) {
+		if (pass_fd >= 0)
+			close(pass_fd);
 		g_set_error(error, HH_ERROR, HH_ERROR_CANCELLED, "interrupted");
 		return NULL;
 	}
@@ -148,6 +159,8 @@ HhChild *hh_child_spawn(const char *const *argv, const char *cwd,
 		g_subprocess_launcher_set_stdout_file_path(launcher, log_path);
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL,
 					      NULL);
+	if (pass_fd >= 0)
+		g_subprocess_launcher_take_fd(launcher, pass_fd, target_fd);
 
 	proc = g_subprocess_launcher_spawnv(launcher, argv, error);
 	if (!proc) {

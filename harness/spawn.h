@@ -40,6 +40,13 @@ HhChild *hh_child_spawn(const char *const *argv, const char *cwd,
 			const char *const *env, const char *log_path,
 			HhSpawnFlags flags, GError **error);
 
+/* The same, also giving the child our descriptor pass_fd as its fd
+ * target_fd (pass_fd is closed in the parent). */
+HhChild *hh_child_spawn_with_fd(const char *const *argv, const char *cwd,
+				const char *const *env, const char *log_path,
+				HhSpawnFlags flags, int pass_fd, int target_fd,
+				GError **error);
+
 /* Kills the child's whole process group with SIGKILL (idempotent). */
 void hh_child_kill(HhChild *child);
 

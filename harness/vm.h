@@ -26,6 +26,8 @@ typedef struct {
 	const char *console_log;
 	const char *stderr_log;	/* the VM process's own output */
 	HhAccel accel;		/* resolved: TCG or KVM, never AUTO */
+	int incoming_fd;	/* -1, or a saved VM state to start from
+				 * (the backend takes it over) */
 } HhVmConfig;
 
 typedef struct _HhVm HhVm;
@@ -54,6 +56,14 @@ typedef struct {
 	char *(*describe)(HhVm *vm, unsigned int flags);
 	/* The VM process's own error output (QEMU's stderr), last lines. */
 	char *(*last_words)(HhVm *vm);
+	/* Everything that makes a saved state fit: the command line with the
+	 * per-VM paths left out, and the emulator's version. */
+	char *(*identity)(const HhVmConfig *cfg, unsigned int flags);
+	/* Saves the running VM's state to fd (the VM stops). */
+	gboolean (*save_state)(HhVm *vm, int fd, guint timeout_ms,
+			       unsigned int flags, GError **error);
+	/* The VM process's peak resident set in KiB (0 if unknown). */
+	guint64 (*peak_rss_kb)(HhVm *vm);
 	void (*free)(HhVm *vm);
 } HhVmBackend;
 
