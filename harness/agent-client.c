@@ -39,6 +39,8 @@ struct _HhAgent {
 	HhAgentReply *reply;
 	gboolean reply_ready;
 	GPtrArray *records;	/* HhKmsgRecord* */
+	gboolean skip;		/* drop KMSG records with seq <= skip_seq */
+	guint64 skip_seq;
 	gsize log_bytes;
 	gboolean log_truncated;
 	guint8 *out;		/* frame being sent */
@@ -150,6 +152,8 @@ static void start_read(Channel *ch)
 				  ch->agent->cancel, read_done, ch);
 }
 
+static void keep_record(HhAgent *agent, HhKmsgRecord *r);
+
 static void on_log_frame(HhAgent *agent, const struct hhp_header *h,
 			 const guint8 *payload)
 {
@@ -170,6 +174,10 @@ static void on_log_frame(HhAgent *agent, const struct hhp_header *h,
 		hhp_find_u64(payload, h->length, HHP_F_TS_USEC, &r->ts_usec);
 		hhp_find_u32(payload, h->length, HHP_F_LEVEL, &level);
 		r->level = level & 7;
+		if (agent->skip && r->seq <= agent->skip_seq) {
+			g_free(r);
+			return;
+		}
 		r->text = field_text(payload, h->length, HHP_F_TEXT);
 		if (!r->text)
 			r->text = g_strdup("");
@@ -178,6 +186,11 @@ static void on_log_frame(HhAgent *agent, const struct hhp_header *h,
 		     "unexpected message type %u on the log port", h->type);
 		return;
 	}
+	keep_record(agent, r);
+}
+
+static void keep_record(HhAgent *agent, HhKmsgRecord *r)
+{
 	if (agent->kmsg)
 		fprintf(agent->kmsg, "<%u>[%5" G_GUINT64_FORMAT ".%06" G_GUINT64_FORMAT "] %s\n",
 			r->level, r->ts_usec / 1000000, r->ts_usec % 1000000,
@@ -542,6 +555,21 @@ gboolean hh_agent_mark(HhAgent *agent, const char *text, guint timeout_ms,
 		return FALSE;
 	}
 	return hh_agent_wait_log(agent, re, from, timeout_ms, index, error);
+}
+
+void hh_agent_preload_log(HhAgent *agent, GPtrArray *records,
+			  guint64 skip_through)
+{
+	for (guint i = 0; i < records->len; i++) {
+		const HhKmsgRecord *src = records->pdata[i];
+		HhKmsgRecord *r = g_new0(HhKmsgRecord, 1);
+
+		*r = *src;
+		r->text = g_strdup(src->text);
+		keep_record(agent, r);
+	}
+	agent->skip = TRUE;
+	agent->skip_seq = skip_through;
 }
 
 guint hh_agent_log_len(HhAgent *agent)

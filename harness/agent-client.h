@@ -69,6 +69,15 @@ gboolean hh_agent_poweroff(HhAgent *agent, guint timeout_ms, GError **error);
 gboolean hh_agent_mark(HhAgent *agent, const char *text, guint timeout_ms,
 		       guint *index, GError **error);
 
+/*
+ * For a guest restored from a saved state: the kernel log up to the save
+ * (records is an array of HhKmsgRecord*, copied), and records the restored
+ * agent sends again with seq <= skip_through are dropped.  Call before the
+ * first sync.
+ */
+void hh_agent_preload_log(HhAgent *agent, GPtrArray *records,
+			  guint64 skip_through);
+
 /* The kernel log received so far. */
 guint hh_agent_log_len(HhAgent *agent);
 const HhKmsgRecord *hh_agent_log_get(HhAgent *agent, guint i);

@@ -15,10 +15,14 @@
 #include "kconfig.h"
 #include "qmp.h"
 #include "qmp-cmd.h"
+#include "snapshot.h"
 #include "spawn.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <json-glib/json-glib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -38,6 +42,7 @@ void hh_cell_result_free(HhCellResult *r)
 		return;
 	g_free(r->reason);
 	g_free(r->phase);
+	g_free(r->boot_mode);
 	g_free(r);
 }
 
@@ -70,6 +75,7 @@ typedef struct {
 	gint64 t0;
 	guint step_ms_total;
 	guint shutdown_ms;
+	guint64 peak_rss_kb;
 } Cell;
 
 static void set_verdict(Cell *c, HhVerdict v, const char *phase,
@@ -462,7 +468,7 @@ error:
 
 /* ---- boot and shutdown ---- */
 
-static char *full_cmdline(const HhCellSpec *spec)
+char *hh_cell_cmdline(const HhCellSpec *spec)
 {
 	return g_strstrip(g_strdup_printf("%s %s", HH_BASE_CMDLINE,
 					  spec->variant->cmdline));
@@ -479,7 +485,9 @@ static void dump_registers(Cell *c)
 		hh_write_file(path, regs, -1, NULL);
 }
 
-static gboolean boot(Cell *c, const char *run_dir)
+/* Starts the VM and connects monitor and agent; no handshake yet. */
+static gboolean start_guest(Cell *c, const char *run_dir, int incoming_fd,
+			    GError **error)
 {
 	const HhCellSpec *spec = c->spec;
 	g_autofree char *console = g_build_filename(spec->dir, "console.log", NULL);
@@ -487,61 +495,138 @@ static gboolean boot(Cell *c, const char *run_dir)
 	g_autofree char *alog = g_build_filename(spec->dir, "agent.log", NULL);
 	g_autofree char *klog = g_build_filename(spec->dir, "kmsg.log", NULL);
 	g_autofree char *replay = g_build_filename(spec->dir, "qemu-cmdline.txt", NULL);
-	g_autofree char *cmdline = full_cmdline(spec);
+	g_autofree char *qmp_path = g_build_filename(spec->dir, "qmp.log", NULL);
+	g_autofree char *cmdline = hh_cell_cmdline(spec);
 	g_autofree char *argv = NULL;
-	g_autoptr(GError) err = NULL;
-	GIOStream *ctl = NULL, *log = NULL;
+	g_autoptr(GFile) f = g_file_new_for_path(qmp_path);
+	g_autoptr(GFileOutputStream) out = NULL;
+	g_autoptr(GIOStream) ctl = NULL, log = NULL;
 	HhVmConfig cfg = {
 		.kernel = spec->bzimage, .initrd = spec->initrd,
 		.cmdline = cmdline, .variant = spec->variant,
 		.run_dir = run_dir, .console_log = console,
 		.stderr_log = qlog, .accel = spec->accel,
+		.incoming_fd = incoming_fd,
 	};
-	gint64 t0 = hh_now_ms();
 
-	c->vm = hh_vm_start(spec->backend, &cfg, &err);
+	c->vm = hh_vm_start(spec->backend, &cfg, error);
 	if (!c->vm)
-		goto fail;
+		return FALSE;
 	argv = spec->backend->describe(c->vm, 0);
 	hh_write_file(replay, argv, -1, NULL);
-	c->qmp = spec->backend->monitor(c->vm, 0, &err);
+	if (incoming_fd >= 0 && g_getenv("HH_FAULT_KILL_RESTORE"))
+		spec->backend->kill(c->vm, 0);	/* fault injection, tests only */
+	c->qmp = spec->backend->monitor(c->vm, 0, error);
 	if (!c->qmp)
-		goto fail;
-	{
-		g_autofree char *qmp_path = g_build_filename(spec->dir, "qmp.log", NULL);
-
-		g_autoptr(GFile) f = g_file_new_for_path(qmp_path);
-		g_autoptr(GFileOutputStream) out = g_file_replace(
-			f, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL);
-
-		if (out)
-			hh_qmp_set_transcript(c->qmp, G_OUTPUT_STREAM(out));
-	}
-	ctl = spec->backend->open_port(c->vm, HHP_PORT_CONTROL, 0, &err);
-	log = ctl ? spec->backend->open_port(c->vm, HHP_PORT_LOG, 0, &err) : NULL;
+		return FALSE;
+	out = g_file_replace(f, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL);
+	if (out)
+		hh_qmp_set_transcript(c->qmp, G_OUTPUT_STREAM(out));
+	ctl = spec->backend->open_port(c->vm, HHP_PORT_CONTROL, 0, error);
+	log = ctl ? spec->backend->open_port(c->vm, HHP_PORT_LOG, 0, error) : NULL;
 	if (!log)
-		goto fail;
+		return FALSE;
 	c->agent = hh_agent_new(ctl, log, alog, klog);
-	g_object_unref(ctl);
-	g_object_unref(log);
-	if (!hh_agent_sync(c->agent, spec->timeouts.boot_ms, &err)) {
-		if (!spec->backend->running(c->vm))
-			g_clear_error(&err), g_set_error(
-				&err, HH_ERROR, HH_ERROR_QEMU,
-				"qemu exited during boot%s%s",
-				spec->backend->last_words(c->vm) ? ": " : "",
-				spec->backend->last_words(c->vm) ?: "");
+	return TRUE;
+}
+
+static void stop_guest(Cell *c)
+{
+	g_clear_pointer(&c->agent, hh_agent_free);
+	if (c->vm)
+		c->spec->backend->kill(c->vm, 0);
+	c->qmp = NULL;	/* owned by the VM */
+	g_clear_pointer(&c->vm, hh_vm_free);
+}
+
+/* When the VM is gone, QEMU's own last words say more than a timeout. */
+static void explain_exit(Cell *c, GError **err)
+{
+	g_autofree char *words = NULL;
+
+	if (!c->vm || c->spec->backend->running(c->vm))
+		return;
+	words = c->spec->backend->last_words(c->vm);
+	g_clear_error(err);
+	g_set_error(err, HH_ERROR, HH_ERROR_QEMU, "qemu exited during boot%s%s",
+		    words ? ": " : "", words ? words : "");
+}
+
+/* Starts from the group's saved state; FALSE (with why) to fall back. */
+static gboolean restore(Cell *c, const char *run_dir, GError **why)
+{
+	HhSnapshot *snap = c->spec->snapshot;
+	guint limit = MIN(c->spec->timeouts.boot_ms, 20000);
+	g_autoptr(HhAgentReply) id = NULL;
+	g_autoptr(HhAgentReply) clock = NULL;
+	g_autofree char *boot_id = NULL;
+	int fd = open(snap->state, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		g_set_error(why, HH_ERROR, HH_ERROR_FAILED, "no state file: %s",
+			    g_strerror(errno));
+		return FALSE;
+	}
+	if (!start_guest(c, run_dir, fd, why))
 		goto fail;
+	hh_agent_preload_log(c->agent, snap->records, snap->last_seq);
+	if (!hh_agent_sync(c->agent, limit, why))
+		goto fail;
+	id = hh_agent_read(c->agent, "/proc/sys/kernel/random/boot_id", limit,
+			   why);
+	if (!id)
+		goto fail;
+	boot_id = g_strstrip(g_strndup(g_bytes_get_data(id->data, NULL),
+				       g_bytes_get_size(id->data)));
+	if (!g_str_equal(boot_id, snap->boot_id)) {
+		g_set_error(why, HH_ERROR, HH_ERROR_FAILED,
+			    "the restored guest is another boot (boot_id %s, "
+			    "expected %s)", boot_id, snap->boot_id);
+		goto fail;
+	}
+	/* The saved guest's wall clock is stale. */
+	clock = hh_agent_settime(c->agent, g_get_real_time() * 1000, limit, why);
+	if (!clock)
+		goto fail;
+	return TRUE;
+fail:
+	explain_exit(c, why);
+	stop_guest(c);
+	return FALSE;
+}
+
+static gboolean boot(Cell *c, const char *run_dir)
+{
+	const HhCellSpec *spec = c->spec;
+	g_autoptr(GError) err = NULL;
+	gint64 t0 = hh_now_ms();
+
+	if (spec->snapshot) {
+		g_autoptr(GError) why = NULL;
+
+		if (restore(c, run_dir, &why)) {
+			c->result->boot_mode = g_strdup("snapshot");
+			c->result->boot_ms = (guint)(hh_now_ms() - t0);
+			return TRUE;
+		}
+		/* A bad snapshot must not be tried again: cold boot instead. */
+		hh_snapshot_discard(spec->snapshot);
+		c->result->boot_mode = g_strdup_printf(
+			"cold (restore failed: %s)", why->message);
+		t0 = hh_now_ms();
+	} else {
+		c->result->boot_mode = g_strdup("cold");
+	}
+	if (!start_guest(c, run_dir, -1, &err) ||
+	    !hh_agent_sync(c->agent, spec->timeouts.boot_ms, &err)) {
+		explain_exit(c, &err);
+		if (g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT))
+			dump_registers(c);
+		set_verdict(c, verdict_of(err), "boot", "boot: %s", err->message);
+		return FALSE;
 	}
 	c->result->boot_ms = (guint)(hh_now_ms() - t0);
 	return TRUE;
-fail:
-	if (ctl && !log)
-		g_object_unref(ctl);
-	if (g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT))
-		dump_registers(c);
-	set_verdict(c, verdict_of(err), "boot", "boot: %s", err->message);
-	return FALSE;
 }
 
 static void shutdown(Cell *c)
@@ -560,8 +645,10 @@ static void shutdown(Cell *c)
 		}
 		hh_agent_wait_log_closed(c->agent, 1000);
 	}
-	if (c->vm)
+	if (c->vm) {
+		c->peak_rss_kb = c->spec->backend->peak_rss_kb(c->vm);
 		c->spec->backend->kill(c->vm, 0);
+	}
 	c->shutdown_ms = (guint)(hh_now_ms() - t0);
 }
 
@@ -625,6 +712,10 @@ static void write_result(Cell *c)
 	json_builder_add_string_value(b, c->result->phase);
 	json_builder_set_member_name(b, "expected_crash");
 	json_builder_add_boolean_value(b, c->result->expected);
+	json_builder_set_member_name(b, "boot");
+	json_builder_add_string_value(b, c->result->boot_mode);
+	json_builder_set_member_name(b, "qemu_peak_rss_kb");
+	json_builder_add_int_value(b, (gint64)c->peak_rss_kb);
 	json_builder_set_member_name(b, "accel");
 	json_builder_add_string_value(b, spec->accel == HH_ACCEL_KVM ? "kvm" : "tcg");
 	json_builder_set_member_name(b, "rerun");

@@ -7,6 +7,7 @@
 #include "logcheck.h"
 #include "scenario.h"
 #include "variant.h"
+#include "snapshot.h"
 #include "vm.h"
 
 /* Verdicts, kept apart: the order is also their precedence. */
@@ -42,6 +43,7 @@ typedef struct {
 	HhTimeouts timeouts;
 	char *dir;		/* results directory of this cell */
 	char *rerun;		/* the command that re-runs just this cell */
+	HhSnapshot *snapshot;	/* start from this saved state; NULL: cold */
 	guint repeat_index;
 } HhCellSpec;
 
@@ -52,6 +54,7 @@ typedef struct {
 	double seconds;
 	guint boot_ms;
 	gboolean expected;	/* a crash the scenario said would happen */
+	char *boot_mode;	/* "cold", "snapshot", "cold (restore failed: ...)" */
 } HhCellResult;
 
 void hh_cell_result_free(HhCellResult *r);
@@ -60,6 +63,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhCellResult, hh_cell_result_free)
 /* Runs the cell, writes its files into spec->dir and returns the verdict.
  * Never fails: harness trouble is the verdict "error". */
 HhCellResult *hh_cell_run(const HhCellSpec *spec);
+
+/* The whole kernel command line of a cell (newly allocated). */
+char *hh_cell_cmdline(const HhCellSpec *spec);
 
 /* The base kernel command line every guest gets before the variant's. */
 #define HH_BASE_CMDLINE "console=ttyS0 panic=-1 printk.devkmsg=on"

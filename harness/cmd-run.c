@@ -23,6 +23,8 @@
 #include "kconfig.h"
 #include "matrix.h"
 #include "scheduler.h"
+#include "snapshot.h"
+#include "agent-client.h"
 #include "paths.h"
 #include "spawn.h"
 #include "util.h"
@@ -271,6 +273,148 @@ static void plan_jobs(Run *run, GPtrArray *cells, const char *results,
 	}
 }
 
+typedef enum { BOOT_AUTO, BOOT_COLD, BOOT_SNAPSHOT } BootMode;
+
+/* Cells that can start from one saved state. */
+typedef struct {
+	char *key;
+	char *cmdline;
+	HhVmConfig cfg;
+	GPtrArray *jobs;	/* Job*, not owned */
+	HhSnapshot *snap;
+	HhCost cost;
+	const char *label;	/* kernel/variant of the first cell */
+	guint boot_timeout_ms;
+	GError *error;
+} Group;
+
+static void group_free(gpointer p)
+{
+	Group *g = p;
+
+	g_free(g->key);
+	g_free(g->cmdline);
+	g_ptr_array_unref(g->jobs);
+	hh_snapshot_free(g->snap);
+	g_clear_error(&g->error);
+	g_free(g);
+}
+
+static GPtrArray *group_jobs(Run *run, BootMode mode, GError **error)
+{
+	g_autoptr(GHashTable) by_key = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(group_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(group_free);
+
+	for (guint i = 0; i < run->jobs->len; i++) {
+		Job *j = run->jobs->pdata[i];
+		g_autofree char *cmdline = NULL, *key = NULL;
+		HhVmConfig cfg = {
+			.kernel = j->spec.bzimage, .initrd = j->spec.initrd,
+			.variant = j->spec.variant, .accel = j->spec.accel,
+			.incoming_fd = -1,
+		};
+		Group *g;
+
+		if (j->spec.scenario->cold_boot)
+			continue;
+		cmdline = hh_cell_cmdline(&j->spec);
+		cfg.cmdline = cmdline;
+		key = hh_snapshot_key(j->spec.backend, &cfg, error);
+		if (!key) {
+			g_ptr_array_unref(out);
+			return NULL;
+		}
+		g = g_hash_table_lookup(by_key, key);
+		if (!g) {
+			g = g_new0(Group, 1);
+			g->key = g_steal_pointer(&key);
+			g->cmdline = g_steal_pointer(&cmdline);
+			g->cfg = cfg;
+			g->cfg.cmdline = g->cmdline;
+			g->jobs = g_ptr_array_new();
+			g->cost = j->cost;
+			g->label = j->spec.name;
+			g->boot_timeout_ms = j->spec.timeouts.boot_ms;
+			g_hash_table_insert(by_key, g->key, g);
+			g_ptr_array_add(groups, g);
+		}
+		g_ptr_array_add(g->jobs, j);
+	}
+	for (guint i = 0; i < groups->len; i++) {
+		Group *g = groups->pdata[i];
+
+		if (mode == BOOT_SNAPSHOT || g->jobs->len >= 2)
+			g_ptr_array_add(out, g_ptr_array_steal_index(groups, i--));
+	}
+	return out;
+}
+
+static void make_snapshot(gpointer data, gpointer user)
+{
+	Group *g = data;
+	const Job *first = g->jobs->pdata[0];
+
+	g->snap = hh_snapshot_get(first->spec.backend, &g->cfg, g->key,
+				  g->boot_timeout_ms, &g->error);
+}
+
+/* Boots each group once and saves it (or finds it in the cache); the cells
+ * of a group that could not be saved boot cold. */
+static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
+			      const HhSuppressions *sup)
+{
+	g_autoptr(HhScheduler) sched = hh_scheduler_new(max_jobs,
+							hh_host_budget());
+	gint64 t0 = hh_now_ms();
+
+	for (guint i = 0; i < groups->len; i++) {
+		Group *g = groups->pdata[i];
+
+		hh_scheduler_add(sched, g, g->cost);
+	}
+	hh_scheduler_run(sched, make_snapshot, run);
+	for (guint i = 0; i < groups->len; i++) {
+		Group *g = groups->pdata[i];
+		g_autoptr(GPtrArray) crashes = NULL;
+		g_autofree const char **lines = NULL;
+
+		if (!g->snap) {
+			fprintf(stderr, "snapshot for %s's group failed, its %u "
+				"cell(s) boot cold: %s\n", g->label,
+				g->jobs->len,
+				g->error ? g->error->message : "interrupted");
+			continue;
+		}
+		if (g->snap->created)
+			fprintf(stderr, "snapshot %.12s: %u cell(s) like %s; booted "
+				"in %.1f s, saved %.1f MB in %u ms\n",
+				g->key, g->jobs->len, g->label,
+				g->snap->boot_ms / 1000.0,
+				g->snap->state_bytes / 1e6, g->snap->save_ms);
+		/* A splat while the group booted is said once, here; every
+		 * cell of the group sees it in its log and fails. */
+		lines = g_new0(const char *, g->snap->records->len + 1);
+		for (guint r = 0; r < g->snap->records->len; r++)
+			lines[r] = ((HhKmsgRecord *)g->snap->records->pdata[r])->text;
+		crashes = hh_logcheck_scan(lines, g->snap->records->len, sup);
+		for (guint c = 0; c < crashes->len; c++) {
+			HhCrash *k = crashes->pdata[c];
+
+			if (!k->suppressed_by)
+				fprintf(stderr, "snapshot %.12s: the kernel "
+					"reported '%s' while booting; the "
+					"group's %u cell(s) will fail\n",
+					g->key, k->title, g->jobs->len);
+		}
+		for (guint j = 0; j < g->jobs->len; j++)
+			((Job *)g->jobs->pdata[j])->spec.snapshot = g->snap;
+	}
+	if (groups->len)
+		fprintf(stderr, "snapshots: %u group(s) ready in %.1f s\n",
+			groups->len, (hh_now_ms() - t0) / 1000.0);
+}
+
 static void write_run_json(Run *run, const char *dir, const char *run_id,
 			   const char *start, gboolean complete)
 {
@@ -351,7 +495,9 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 int hh_cmd_run(int argc, char **argv)
 {
 	g_autofree char *matrix = NULL, *results = NULL, *accel_s = NULL;
-	g_autofree char *suppress = NULL, *matrix_path = NULL;
+	g_autofree char *suppress = NULL, *matrix_path = NULL, *boot_s = NULL;
+	g_autoptr(GPtrArray) groups = NULL;
+	BootMode boot = BOOT_AUTO;
 	g_auto(GStrv) only = NULL, exclude = NULL;
 	gint jobs = 0, boot_timeout = 120, request_timeout = 60, repeat = 1;
 	gboolean quiet = FALSE, keep_going = FALSE;
@@ -375,6 +521,9 @@ int hh_cmd_run(int argc, char **argv)
 		{ "accel", 0, 0, G_OPTION_ARG_STRING, &accel_s,
 		  "kvm, tcg or auto (default auto: KVM if a guest really boots "
 		  "with it, else TCG)", "MODE" },
+		{ "boot", 0, 0, G_OPTION_ARG_STRING, &boot_s,
+		  "cold, snapshot or auto (default auto: cells that share a "
+		  "kernel and machine start from one saved boot)", "MODE" },
 		{ "boot-timeout", 0, 0, G_OPTION_ARG_INT, &boot_timeout,
 		  "seconds from start until the agent answers (default 120)", "S" },
 		{ "request-timeout", 0, 0, G_OPTION_ARG_INT, &request_timeout,
@@ -420,6 +569,15 @@ int hh_cmd_run(int argc, char **argv)
 	}
 	if (accel_s && !hh_accel_parse(accel_s, &accel, &err))
 		return hh_report_error(err);
+	if (boot_s && g_str_equal(boot_s, "cold"))
+		boot = BOOT_COLD;
+	else if (boot_s && g_str_equal(boot_s, "snapshot"))
+		boot = BOOT_SNAPSHOT;
+	else if (boot_s && !g_str_equal(boot_s, "auto")) {
+		fprintf(stderr, "hotplug-harness run: --boot '%s': expected "
+				"cold, snapshot or auto\n", boot_s);
+		return HH_EXIT_USAGE;
+	}
 	to.boot_ms = (guint)MAX(boot_timeout, 1) * 1000;
 	to.request_ms = (guint)MAX(request_timeout, 1) * 1000;
 	to.shutdown_ms = 30000;
@@ -474,6 +632,13 @@ int hh_cmd_run(int argc, char **argv)
 		goto fail;
 	plan_jobs(&run, cells, results, run_id, (guint)repeat, sup, accel, &to,
 		  img->path);
+	if (boot != BOOT_COLD) {
+		groups = group_jobs(&run, boot, &err);
+		if (!groups)
+			goto fail;
+		prepare_snapshots(&run, groups, jobs > 0 ? (guint)jobs :
+					      g_get_num_processors(), sup);
+	}
 	run.sched = hh_scheduler_new(jobs > 0 ? (guint)jobs :
 						g_get_num_processors(),
 				     hh_host_budget());

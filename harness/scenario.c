@@ -737,6 +737,17 @@ static gboolean parse_header_line(HhScenario *sc, Line *l, const char *kw,
 		}
 		return at_end(l);
 	}
+	if (g_str_equal(kw, "boot")) {
+		guint col = col_here(l);
+		const char *how = word(l, "cold");
+
+		if (!how)
+			return FALSE;
+		if (!g_str_equal(how, "cold"))
+			return syntax(l, col, "expected 'cold', got '%s'", how);
+		sc->cold_boot = TRUE;
+		return at_end(l);
+	}
 	if (g_str_equal(kw, "expect-crash")) {
 		guint col = col_here(l);
 		const char *pat = word(l, "a regular expression matching the crash title");
@@ -789,7 +800,7 @@ static gboolean parse_line(HhScenario *sc, Line *l, const char *raw)
 		      "expected an action (write, read, run, dimm-add, "
 		      "vcpu-add, device-del, mark), an expectation (log, "
 		      "no-log, file, node, cpu, block, taint) or a header "
-		      "(description, requires, variants, expect-crash), got '%s'",
+		      "(description, requires, variants, expect-crash, boot), got '%s'",
 		      kw);
 }
 

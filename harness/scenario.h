@@ -87,6 +87,7 @@ typedef struct {
 	char *name;
 	char *path;
 	char *description;
+	gboolean cold_boot;	/* "boot cold": never from a snapshot */
 	GRegex *expect_crash;	/* the kernel must report a matching crash */
 	guint expect_crash_line;
 	GPtrArray *requires;	/* HhRequire* */

@@ -11,6 +11,8 @@
 #include "hh-error.h"
 #include "paths.h"
 #include "qmp.h"
+#include "qmp-cmd.h"
+#include <json-glib/json-glib.h>
 #include "spawn.h"
 #include "util.h"
 #include "hh-protocol.h"
@@ -21,6 +23,7 @@
 
 #define CONNECT_TIMEOUT_MS 10000
 #define QMP_TIMEOUT_MS 10000
+#define INCOMING_FD 3		/* the saved state, in the child */
 
 typedef struct {
 	HhVm parent;
@@ -139,6 +142,10 @@ static GPtrArray *build_argv(const HhVmConfig *cfg)
 	add_socket(argv, dir, "qmp");
 	add(argv, "-mon");
 	add(argv, "chardev=qmp,mode=control");
+	if (cfg->incoming_fd >= 0) {
+		add(argv, "-incoming");
+		add(argv, "fd:" G_STRINGIFY(INCOMING_FD));
+	}
 	g_ptr_array_add(argv, NULL);
 	return argv;
 }
@@ -232,8 +239,10 @@ static HhVm *qemu_start(const HhVmConfig *cfg, unsigned int flags,
 	q->run_dir = g_strdup(cfg->run_dir);
 	q->stderr_log = g_strdup(cfg->stderr_log);
 	q->argv = build_argv(cfg);
-	q->child = hh_child_spawn((const char *const *)q->argv->pdata, NULL,
-				  NULL, cfg->stderr_log, HH_SPAWN_NONE, error);
+	q->child = hh_child_spawn_with_fd((const char *const *)q->argv->pdata,
+					  NULL, NULL, cfg->stderr_log,
+					  HH_SPAWN_NONE, cfg->incoming_fd,
+					  INCOMING_FD, error);
 	if (!q->child) {
 		qemu_free(&q->parent);
 		return NULL;
@@ -303,6 +312,113 @@ static char *qemu_describe(HhVm *vm, unsigned int flags)
 	return hh_argv_to_string((const char *const *)q->argv->pdata);
 }
 
+static char *qemu_version(void)
+{
+	static GMutex lock;
+	static char *version;
+	char *copy;
+
+	g_mutex_lock(&lock);
+	if (!version) {
+		const char *argv[] = { hh_qemu_path(), "--version", NULL };
+
+		if (!hh_run(argv, NULL, NULL, NULL, HH_SPAWN_CAPTURE, &version,
+			    NULL))
+			version = g_strdup("unknown");
+		g_strstrip(version);
+	}
+	copy = g_strdup(version);
+	g_mutex_unlock(&lock);
+	return copy;
+}
+
+static char *qemu_identity(const HhVmConfig *cfg, unsigned int flags)
+{
+	HhVmConfig plain = *cfg;
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autofree char *line = NULL, *version = qemu_version();
+
+	/* Paths that differ between VMs but not between their states. */
+	plain.run_dir = "@run";
+	plain.console_log = "@console";
+	plain.incoming_fd = -1;
+	argv = build_argv(&plain);
+	line = hh_argv_to_string((const char *const *)argv->pdata);
+	return g_strdup_printf("%s\n%s", version, line);
+}
+
+static gboolean migrate_done(HhQmp *qmp, gboolean *done, GError **error)
+{
+	g_autoptr(JsonNode) ret = NULL;
+	JsonObject *o;
+	const char *status;
+
+	if (!hh_qmp_execute_sync(qmp, "query-migrate", NULL, QMP_TIMEOUT_MS,
+				 &ret, error))
+		return FALSE;
+	o = json_node_get_object(ret);
+	status = o ? json_object_get_string_member_with_default(o, "status",
+								 "none") :
+		     "none";
+	if (g_str_equal(status, "failed") || g_str_equal(status, "cancelled")) {
+		g_set_error(error, HH_ERROR, HH_ERROR_QEMU,
+			    "saving the VM state %s: %s", status,
+			    json_object_get_string_member_with_default(
+				    o, "error-desc", "no reason given"));
+		return FALSE;
+	}
+	*done = g_str_equal(status, "completed");
+	return TRUE;
+}
+
+static gboolean qemu_save_state(HhVm *vm, int fd, guint timeout_ms,
+				unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+	g_autoptr(JsonObject) args = json_object_new();
+	gint64 deadline = hh_now_ms() + timeout_ms;
+	gboolean done = FALSE;
+
+	if (!q->qmp && !qemu_monitor(vm, 0, error))
+		return FALSE;
+	/* fd: migration, the descriptor passed over the monitor socket:
+	 * no shell and no helper process in between. */
+	if (!hh_qmp_getfd_sync(q->qmp, "hh-state", fd, QMP_TIMEOUT_MS, error))
+		return FALSE;
+	json_object_set_string_member(args, "uri", "fd:hh-state");
+	if (!hh_qmp_execute_sync(q->qmp, "migrate", g_steal_pointer(&args),
+				 QMP_TIMEOUT_MS, NULL, error))
+		return FALSE;
+	while (!done) {
+		if (!migrate_done(q->qmp, &done, error))
+			return FALSE;
+		if (!done && hh_now_ms() > deadline) {
+			g_set_error(error, HH_ERROR, HH_ERROR_TIMEOUT,
+				    "saving the VM state took over %u ms",
+				    timeout_ms);
+			return FALSE;
+		}
+		if (!done)
+			hh_iterate_once(20);
+	}
+	return TRUE;
+}
+
+static guint64 qemu_peak_rss_kb(HhVm *vm)
+{
+	QemuVm *q = (QemuVm *)vm;
+	g_autofree char *path = NULL, *text = NULL;
+	const char *p;
+
+	if (!q->child || q->child->pid <= 0)
+		return 0;
+	path = g_strdup_printf("/proc/%d/status", q->child->pid);
+	if (!g_file_get_contents(path, &text, NULL, NULL) ||
+	    !(p = strstr(text, "VmHWM:")))
+		return 0;
+	return g_ascii_strtoull(p + strlen("VmHWM:"), NULL, 10);
+}
+
 const HhVmBackend hh_vm_backend_qemu = {
 	.name = "qemu",
 	.start = qemu_start,
@@ -313,5 +429,8 @@ const HhVmBackend hh_vm_backend_qemu = {
 	.kill = qemu_kill,
 	.describe = qemu_describe,
 	.last_words = qemu_last_words,
+	.identity = qemu_identity,
+	.save_state = qemu_save_state,
+	.peak_rss_kb = qemu_peak_rss_kb,
 	.free = qemu_free,
 };

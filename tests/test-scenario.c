@@ -102,7 +102,7 @@ static void test_errors_name_line_and_column(void)
 		     "t.scenario:1:1: expected an action (write, read, run, "
 		     "dimm-add, vcpu-add, device-del, mark), an expectation "
 		     "(log, no-log, file, node, cpu, block, taint) or a header "
-		     "(description, requires, variants, expect-crash), got 'frobnicate'");
+		     "(description, requires, variants, expect-crash, boot), got 'frobnicate'");
 	expect_error("\nwrite /sys/x\n", "t.scenario:2:13: expected a value");
 	expect_error("write /a b -> ENOTANERRNO\n",
 		     "t.scenario:1:15: expected ok or an errno name like EINVAL, "
