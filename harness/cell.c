@@ -543,7 +543,13 @@ static void stop_guest(Cell *c)
 static void explain_exit(Cell *c, GError **err)
 {
 	g_autofree char *words = NULL;
+	gint64 end = hh_now_ms() + 1000;
 
+	/* A dropped connection usually means QEMU is on its way out. */
+	while (c->vm && c->spec->backend->running(c->vm) &&
+	       g_error_matches(*err, HH_ERROR, HH_ERROR_QEMU) &&
+	       hh_now_ms() < end)
+		hh_iterate_once(20);
 	if (!c->vm || c->spec->backend->running(c->vm))
 		return;
 	words = c->spec->backend->last_words(c->vm);
@@ -635,6 +641,8 @@ static void shutdown(Cell *c)
 	gint64 t0 = hh_now_ms();
 	guint limit = c->spec->timeouts.shutdown_ms;
 
+	if (c->vm)
+		c->peak_rss_kb = c->spec->backend->peak_rss_kb(c->vm);
 	if (c->agent && !hh_agent_get_error(c->agent) &&
 	    c->spec->backend->running(c->vm)) {
 		if (!hh_agent_poweroff(c->agent, limit, &err) ||
@@ -645,10 +653,8 @@ static void shutdown(Cell *c)
 		}
 		hh_agent_wait_log_closed(c->agent, 1000);
 	}
-	if (c->vm) {
-		c->peak_rss_kb = c->spec->backend->peak_rss_kb(c->vm);
+	if (c->vm)
 		c->spec->backend->kill(c->vm, 0);
-	}
 	c->shutdown_ms = (guint)(hh_now_ms() - t0);
 }
 

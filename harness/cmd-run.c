@@ -379,6 +379,8 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 		g_autoptr(GPtrArray) crashes = NULL;
 		g_autofree const char **lines = NULL;
 
+		if (!g->snap && hh_spawn_interrupted())
+			continue;
 		if (!g->snap) {
 			fprintf(stderr, "snapshot for %s's group failed, its %u "
 				"cell(s) boot cold: %s\n", g->label,
@@ -632,6 +634,10 @@ int hh_cmd_run(int argc, char **argv)
 		goto fail;
 	plan_jobs(&run, cells, results, run_id, (guint)repeat, sup, accel, &to,
 		  img->path);
+	fprintf(stderr, "run %s: %u cell(s), -j%d, %s, results in %s\n", run_id,
+		run.jobs->len, jobs > 0 ? jobs : (int)g_get_num_processors(),
+		accel == HH_ACCEL_KVM ? "KVM" : "TCG", run_dir);
+	write_run_json(&run, run_dir, run_id, start, FALSE);
 	if (boot != BOOT_COLD) {
 		groups = group_jobs(&run, boot, &err);
 		if (!groups)
@@ -649,10 +655,6 @@ int hh_cmd_run(int argc, char **argv)
 	}
 	printf("KTAP version 1\n1..%u\n", run.jobs->len);
 	fflush(stdout);
-	fprintf(stderr, "run %s: %u cell(s), -j%d, %s, results in %s\n", run_id,
-		run.jobs->len, jobs > 0 ? jobs : (int)g_get_num_processors(),
-		accel == HH_ACCEL_KVM ? "KVM" : "TCG", run_dir);
-	write_run_json(&run, run_dir, run_id, start, FALSE);
 	run.t0 = hh_now_ms();
 	hh_scheduler_run(run.sched, run_job, &run);
 	mark_unstarted(&run);
