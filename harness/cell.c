@@ -694,9 +694,6 @@ static void write_result(Cell *c)
 {
 	const HhCellSpec *spec = c->spec;
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonGenerator) gen = json_generator_new();
-	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *text = NULL;
 	g_autofree char *path = g_build_filename(spec->dir, "result.json", NULL);
 
 	json_builder_begin_object(b);
@@ -778,11 +775,7 @@ static void write_result(Cell *c)
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	json_generator_set_pretty(gen, TRUE);
-	text = json_generator_to_data(gen, NULL);
-	hh_write_file(path, text, -1, NULL);
+	hh_write_json(path, b, TRUE, NULL);
 }
 
 static gboolean unmet_requirement(Cell *c)

@@ -421,11 +421,8 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 			   const char *start, gboolean complete)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonGenerator) gen = json_generator_new();
-	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *end = hh_iso_now();
 	g_autofree char *path = g_build_filename(dir, "run.json", NULL);
-	g_autofree char *text = NULL;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "id");
@@ -487,11 +484,7 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	json_generator_set_pretty(gen, TRUE);
-	text = json_generator_to_data(gen, NULL);
-	hh_write_file(path, text, -1, NULL);
+	hh_write_json(path, b, TRUE, NULL);
 }
 
 int hh_cmd_run(int argc, char **argv)

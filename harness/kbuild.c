@@ -491,10 +491,7 @@ static gboolean configure_tree(Plan *p, const char *src, const char *build,
 static gboolean write_info(Plan *p, HhKernelBuild *b, GError **error)
 {
 	g_autoptr(JsonBuilder) jb = json_builder_new();
-	g_autoptr(JsonGenerator) gen = json_generator_new();
-	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *path = g_build_filename(p->dir, "info.json", NULL);
-	g_autofree char *text = NULL;
 	g_autofree char *now = hh_iso_now();
 
 	json_builder_begin_object(jb);
@@ -528,11 +525,7 @@ static gboolean write_info(Plan *p, HhKernelBuild *b, GError **error)
 	json_builder_set_member_name(jb, "built_at");
 	json_builder_add_string_value(jb, now);
 	json_builder_end_object(jb);
-	root = json_builder_get_root(jb);
-	json_generator_set_root(gen, root);
-	json_generator_set_pretty(gen, TRUE);
-	text = json_generator_to_data(gen, NULL);
-	return hh_write_file(path, text, -1, error);
+	return hh_write_json(path, jb, TRUE, error);
 }
 
 static gboolean copy_file(const char *from, const char *to, GError **error)

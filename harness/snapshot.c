@@ -70,10 +70,7 @@ static HhSnapshot *new_snapshot(const char *key)
 static gboolean write_meta(HhSnapshot *s, GError **error)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonGenerator) gen = json_generator_new();
-	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *path = g_build_filename(s->dir, "meta.json", NULL);
-	g_autofree char *text = NULL;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "key");
@@ -102,10 +99,7 @@ static gboolean write_meta(HhSnapshot *s, GError **error)
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	text = json_generator_to_data(gen, NULL);
-	return hh_write_file(path, text, -1, error);
+	return hh_write_json(path, b, FALSE, error);
 }
 
 static HhSnapshot *load(const char *key)

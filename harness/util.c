@@ -61,6 +61,19 @@ gboolean hh_write_file(const char *path, const char *data, gssize len,
 					error);
 }
 
+gboolean hh_write_json(const char *path, JsonBuilder *builder,
+		       gboolean pretty, GError **error)
+{
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = json_builder_get_root(builder);
+	g_autofree char *text = NULL;
+
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, pretty);
+	text = json_generator_to_data(gen, NULL);
+	return hh_write_file(path, text, -1, error);
+}
+
 gboolean hh_mkdir_p(const char *path, int mode, GError **error)
 {
 	if (g_mkdir_with_parents(path, mode) < 0) {

@@ -3,6 +3,7 @@
 #define HH_UTIL_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 /* Parses "128M", "1G", "0x8000000", "4096" (K, M, G, T suffixes, any case). */
 gboolean hh_parse_size(const char *text, guint64 *out, GError **error);
@@ -13,6 +14,10 @@ char *hh_format_size(guint64 bytes);
 /* Writes a file atomically (temp file + rename). */
 gboolean hh_write_file(const char *path, const char *data, gssize len,
 		       GError **error);
+
+/* Writes what a JsonBuilder built (its outermost value ended) to a file. */
+gboolean hh_write_json(const char *path, JsonBuilder *builder,
+		       gboolean pretty, GError **error);
 
 /* Creates a directory and its parents with the given mode. */
 gboolean hh_mkdir_p(const char *path, int mode, GError **error);
