@@ -175,26 +175,48 @@ static gboolean hash_file_into(GChecksum *sum, const char *label,
 	return TRUE;
 }
 
-static GPtrArray *list_fragments(const char *dir, GError **error)
+static gint cmp_paths(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends the .config files of dir, sorted, to out. */
+static gboolean add_fragments(GPtrArray *out, const char *dir, GError **error)
 {
 	g_autoptr(GDir) d = g_dir_open(dir, 0, error);
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
 	const char *name;
 
 	if (!d) {
 		g_prefix_error(error, "kernel config fragments: ");
-		return NULL;
+		return FALSE;
 	}
 	while ((name = g_dir_read_name(d))) {
 		if (g_str_has_suffix(name, ".config"))
-			g_ptr_array_add(out, g_build_filename(dir, name, NULL));
+			g_ptr_array_add(found, g_build_filename(dir, name, NULL));
 	}
+	g_ptr_array_sort(found, cmp_paths);
+	for (guint i = 0; i < found->len; i++)
+		g_ptr_array_add(out, g_strdup(found->pdata[i]));
+	return TRUE;
+}
+
+/* The fragments of configs/kernel, then the series' own (options that
+ * only a patched kernel knows) when patches are applied. */
+static GPtrArray *list_fragments(const char *dir, const char *patches_dir,
+				 guint n_patches, GError **error)
+{
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+
+	if (!add_fragments(out, dir, error))
+		return NULL;
 	if (!out->len) {
 		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
 			    "no *.config fragment in '%s'", dir);
 		return NULL;
 	}
-	g_ptr_array_sort(out, (GCompareFunc)g_strcmp0);
+	if (patches_dir && n_patches && !add_fragments(out, patches_dir, error))
+		return NULL;
 	return g_steal_pointer(&out);
 }
 
@@ -238,7 +260,8 @@ static gboolean make_plan(const HhKernelSpec *spec, Plan *p, GError **error)
 		g_ptr_array_new_with_free_func(g_free);
 	if (!p->patches)
 		return FALSE;
-	p->fragments = list_fragments(spec->fragments_dir, error);
+	p->fragments = list_fragments(spec->fragments_dir, spec->patches_dir,
+				      p->patches->len, error);
 	if (!p->fragments)
 		return FALSE;
 
@@ -345,14 +368,20 @@ static char *pristine_tree(Plan *p, GError **error)
 	return g_steal_pointer(&tree);
 }
 
-/* A tree with the series applied: a hard-linked copy of the pristine one
- * (patch(1) replaces files, it never writes through a link). */
+/*
+ * The tree to build: a hard-linked copy of the pristine one at
+ * kernels/<key>/src with the series applied (patch(1) replaces files, it
+ * never writes through a link).  Every build, patched or not, uses the same
+ * relative layout (build/ beside src/), so with CCACHE_BASEDIR the
+ * compiler sees the same paths and ccache reuses objects across builds.
+ * A user's own tree without patches is built where it is.
+ */
 static char *patched_tree(Plan *p, const char *pristine, GError **error)
 {
 	g_autofree char *src = g_build_filename(p->dir, "src", NULL);
 	const char *cp_argv[] = { "cp", "-al", pristine, src, NULL };
 
-	if (!p->patches->len)
+	if (!p->patches->len && g_file_test(p->source, G_FILE_TEST_IS_DIR))
 		return g_strdup(pristine);
 	if (!hh_rm_rf(src, error))
 		return NULL;
@@ -476,9 +505,9 @@ static gboolean configure_tree(Plan *p, const char *src, const char *build,
 		g_autoptr(GString) msg = g_string_new(NULL);
 
 		g_string_append_printf(msg,
-			"%u option(s) asked for by the fragments in %s did "
-			"not end up in %s:",
-			bad->len, p->spec->fragments_dir, dotconfig);
+			"%u option(s) asked for by the fragments did not end "
+			"up in %s:",
+			bad->len, dotconfig);
 		for (guint i = 0; i < bad->len; i++)
 			g_string_append_printf(msg, "\n  %s",
 					       (char *)bad->pdata[i]);
