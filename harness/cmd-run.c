@@ -355,7 +355,9 @@ static void make_snapshot(gpointer data, gpointer user)
 	Group *g = data;
 	const Job *first = g->jobs->pdata[0];
 
-	g->snap = hh_snapshot_get(first->spec.backend, &g->cfg, g->key,
+	g_autofree char *label = g_path_get_dirname(g->label);
+
+	g->snap = hh_snapshot_get(first->spec.backend, &g->cfg, g->key, label,
 				  g->boot_timeout_ms, &g->error);
 }
 

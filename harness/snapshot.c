@@ -32,6 +32,7 @@ void hh_snapshot_free(HhSnapshot *s)
 	if (!s)
 		return;
 	g_free(s->key);
+	g_free(s->label);
 	g_free(s->dir);
 	g_free(s->state);
 	g_free(s->boot_id);
@@ -75,6 +76,8 @@ static gboolean write_meta(HhSnapshot *s, GError **error)
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "key");
 	json_builder_add_string_value(b, s->key);
+	json_builder_set_member_name(b, "label");
+	json_builder_add_string_value(b, s->label);
 	json_builder_set_member_name(b, "boot_id");
 	json_builder_add_string_value(b, s->boot_id);
 	json_builder_set_member_name(b, "last_seq");
@@ -244,8 +247,8 @@ out:
 }
 
 HhSnapshot *hh_snapshot_get(const HhVmBackend *backend, const HhVmConfig *cfg,
-			    const char *key, guint boot_timeout_ms,
-			    GError **error)
+			    const char *key, const char *label,
+			    guint boot_timeout_ms, GError **error)
 {
 	g_autoptr(HhSnapshot) s = load(key);
 	g_autoptr(GMainContext) ctx = NULL;
@@ -275,6 +278,7 @@ HhSnapshot *hh_snapshot_get(const HhVmBackend *backend, const HhVmConfig *cfg,
 		return g_steal_pointer(&s);
 	}
 	s = new_snapshot(key);
+	s->label = g_strdup(label);
 	ctx = g_main_context_new();
 	g_main_context_push_thread_default(ctx);
 	ok = create(s, backend, cfg, boot_timeout_ms, error);

@@ -17,6 +17,7 @@
  */
 typedef struct {
 	char *key;
+	char *label;		/* the first cell that asked for it, for humans */
 	char *dir;
 	char *state;
 	char *boot_id;		/* /proc/sys/kernel/random/boot_id at save */
@@ -38,8 +39,8 @@ char *hh_snapshot_key(const HhVmBackend *backend, const HhVmConfig *cfg,
 /* The snapshot for key: from the cache, or made now by booting cfg (whose
  * run_dir, console and logs are chosen here). */
 HhSnapshot *hh_snapshot_get(const HhVmBackend *backend, const HhVmConfig *cfg,
-			    const char *key, guint boot_timeout_ms,
-			    GError **error);
+			    const char *key, const char *label,
+			    guint boot_timeout_ms, GError **error);
 
 /* Throws a snapshot away (a restore from it failed). */
 void hh_snapshot_discard(HhSnapshot *s);

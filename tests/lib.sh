@@ -18,7 +18,7 @@ not_ok() {
 	tap_failed=$((tap_failed + 1))
 	echo "not ok $tap_n - $1"
 	shift
-	for line in "$@"; do echo "# $line"; done
+	for line in "$@"; do printf '%s\n' "$line" | sed 's/^/# /'; done
 }
 
 check() {
