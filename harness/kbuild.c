@@ -568,24 +568,32 @@ static gboolean copy_file(const char *from, const char *to, GError **error)
 
 static HhKernelBuild *build_now(Plan *p, GError **error)
 {
-	g_autofree char *pristine = NULL, *src = NULL;
-	g_autofree char *build = g_build_filename(p->dir, "build", NULL);
+	g_autofree char *pristine = NULL, *src = NULL, *build = NULL;
 	g_autofree char *log = g_build_filename(p->dir, "build.log", NULL);
-	g_autofree char *bz = NULL, *rel_path = NULL;
+	g_autofree char *bz = NULL, *rel_path = NULL, *o = NULL;
 	g_autoptr(HhKernelBuild) b = g_new0(HhKernelBuild, 1);
 	gint64 t0 = hh_now_ms();
 	const char *rel_argv[] = { "make", "-s", "-C", NULL, NULL,
 				   "ARCH=x86_64", "kernelrelease", NULL };
-	g_autofree char *o = g_strdup_printf("O=%s", build);
 	g_autofree char *release = NULL;
 
-	if (!hh_mkdir_p(build, 0755, error))
-		return NULL;
 	pristine = pristine_tree(p, error);
 	if (!pristine)
 		return NULL;
 	src = patched_tree(p, pristine, error);
 	if (!src)
+		return NULL;
+	/*
+	 * In our own copy the objects go to src/hh-build: with the output
+	 * directory right below the source tree, Kbuild names the tree
+	 * "..", so no absolute path reaches the compiler and ccache reuses
+	 * objects between builds of different keys.
+	 */
+	build = g_str_equal(src, pristine) ?
+		g_build_filename(p->dir, "build", NULL) :
+		g_build_filename(src, "hh-build", NULL);
+	o = g_strdup_printf("O=%s", build);
+	if (!hh_mkdir_p(build, 0755, error))
 		return NULL;
 	progress(p->spec, "configuring (tinyconfig + %u fragment(s))",
 		 p->fragments->len);
