@@ -155,6 +155,11 @@ static gboolean validate(HhVariant *v, GError **error)
 		BAD("cpus=0: a guest needs at least one CPU");
 	if (v->maxcpus < v->cpus)
 		BAD("maxcpus=%u is below cpus=%u", v->maxcpus, v->cpus);
+	if (!v->cores || v->maxcpus % v->cores)
+		BAD("cores=%u must divide maxcpus=%u", v->cores, v->maxcpus);
+	if (v->cores > 1 && v->nodes->len)
+		BAD("cores= above 1 cannot be combined with [node N] groups "
+		    "(their cpus= name sockets)");
 	if (v->slots && v->maxmem <= v->memory)
 		BAD("slots=%u needs maxmem= above memory=", v->slots);
 	if (maxcpus && strtoul(maxcpus, NULL, 10) > v->maxcpus)
@@ -224,7 +229,9 @@ HhVariant *hh_variant_parse(const char *text, const char *path,
 	    !get_uint(kf, "variant", "cpus", &v->cpus, path, error))
 		return NULL;
 	v->maxcpus = v->cpus;
-	if (!get_uint(kf, "variant", "maxcpus", &v->maxcpus, path, error))
+	v->cores = 1;
+	if (!get_uint(kf, "variant", "maxcpus", &v->maxcpus, path, error) ||
+	    !get_uint(kf, "variant", "cores", &v->cores, path, error))
 		return NULL;
 	groups = g_key_file_get_groups(kf, NULL);
 	for (int i = 0; groups[i]; i++) {

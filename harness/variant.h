@@ -29,6 +29,7 @@ typedef struct {
 	guint64 maxmem;
 	guint cpus;
 	guint maxcpus;
+	guint cores;		/* per socket; sockets = maxcpus / cores */
 	char *cmdline;		/* appended to the harness's base line */
 	GPtrArray *nodes;	/* HhNode*, by id */
 	GHashTable *params;	/* [params]: values for ${NAME} in scenarios */

@@ -70,10 +70,10 @@ static void add_topology(GPtrArray *argv, const HhVariant *v)
 	} else {
 		add(argv, mem);
 	}
-	/* One socket per CPU, so each can be bound to any node. */
+	/* One socket per CPU by default, so each can be bound to any node. */
 	add(argv, "-smp");
-	addf(argv, "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", v->cpus,
-	     v->maxcpus, v->maxcpus);
+	addf(argv, "%u,maxcpus=%u,sockets=%u,cores=%u,threads=1", v->cpus,
+	     v->maxcpus, v->maxcpus / v->cores, v->cores);
 	for (guint i = 0; i < v->nodes->len; i++) {
 		const HhNode *n = v->nodes->pdata[i];
 
