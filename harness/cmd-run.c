@@ -84,11 +84,25 @@ static void job_free(gpointer p)
 	g_free(j);
 }
 
-static gboolean build_kernels(Run *run, gboolean quiet, GError **error)
+static gboolean kernel_used(GPtrArray *cells, HhMatrixKernel *def)
+{
+	for (guint i = 0; i < cells->len; i++) {
+		if (((HhMatrixCell *)cells->pdata[i])->kernel == def)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Builds (or finds) the kernels the selected cells use, in matrix order. */
+static gboolean build_kernels(Run *run, GPtrArray *cells, gboolean quiet,
+			      GError **error)
 {
 	for (guint i = 0; i < run->matrix->kernels->len; i++) {
-		Kernel *k = g_new0(Kernel, 1);
+		Kernel *k;
 
+		if (!kernel_used(cells, run->matrix->kernels->pdata[i]))
+			continue;
+		k = g_new0(Kernel, 1);
 		k->def = run->matrix->kernels->pdata[i];
 		k->def->spec.quiet = quiet;
 		g_ptr_array_add(run->kernels, k);
@@ -608,7 +622,7 @@ int hh_cmd_run(int argc, char **argv)
 			    "no cell of %s matches the selection", matrix_path);
 		goto fail;
 	}
-	if (!build_kernels(&run, quiet, &err))
+	if (!build_kernels(&run, cells, quiet, &err))
 		goto fail;
 	img = hh_initramfs_build(hh_agent_path(), hh_busybox_path(), &err);
 	if (!img)

@@ -223,6 +223,7 @@ static GPtrArray *list_fragments(const char *dir, const char *patches_dir,
 typedef struct {
 	const HhKernelSpec *spec;
 	char *source;
+	char *patches_dir;
 	char *identity;
 	GPtrArray *patches;
 	GPtrArray *fragments;
@@ -233,6 +234,7 @@ typedef struct {
 static void plan_clear(Plan *p)
 {
 	g_free(p->source);
+	g_free(p->patches_dir);
 	g_free(p->identity);
 	if (p->patches)
 		g_ptr_array_unref(p->patches);
@@ -247,8 +249,11 @@ static gboolean make_plan(const HhKernelSpec *spec, Plan *p, GError **error)
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
 
 	p->spec = spec;
-	p->source = g_strdup(spec->source ? spec->source :
-					    HH_DEFAULT_KERNEL_SOURCE);
+	/* Absolute paths: patch(1) and make run in other directories. */
+	p->source = g_canonicalize_filename(spec->source ? spec->source :
+					    HH_DEFAULT_KERNEL_SOURCE, NULL);
+	p->patches_dir = spec->patches_dir ?
+		g_canonicalize_filename(spec->patches_dir, NULL) : NULL;
 	if (g_file_test(p->source, G_FILE_TEST_IS_DIR))
 		p->identity = directory_identity(p->source, error);
 	else
@@ -256,11 +261,11 @@ static gboolean make_plan(const HhKernelSpec *spec, Plan *p, GError **error)
 	if (!p->identity)
 		return FALSE;
 	p->patches = spec->patches_dir ?
-		hh_kernel_series(spec->patches_dir, error) :
+		hh_kernel_series(p->patches_dir, error) :
 		g_ptr_array_new_with_free_func(g_free);
 	if (!p->patches)
 		return FALSE;
-	p->fragments = list_fragments(spec->fragments_dir, spec->patches_dir,
+	p->fragments = list_fragments(spec->fragments_dir, p->patches_dir,
 				      p->patches->len, error);
 	if (!p->fragments)
 		return FALSE;

@@ -74,7 +74,8 @@ const char *hh_cache_dir(void)
 
 char *hh_resolve_config(const char *path)
 {
+	/* Absolute: children (patch, make) run in other directories. */
 	if (g_path_is_absolute(path) || g_file_test(path, G_FILE_TEST_EXISTS))
-		return g_strdup(path);
+		return g_canonicalize_filename(path, NULL);
 	return hh_data_path(path);
 }
