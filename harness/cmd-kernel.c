@@ -64,6 +64,7 @@ int hh_cmd_kernel(int argc, char **argv)
 	if (!b)
 		return hh_report_error(err);
 	fprintf(stderr, "kernel: %s %s (%u patch(es), key %s) in %.2f s\n",
+		b->waited ? "built by another process," :
 		b->cached ? "cached" : "built", b->release, b->n_patches,
 		b->key, b->seconds);
 	printf("%s\n", b->bzimage);

@@ -110,6 +110,7 @@ static gboolean build_kernels(Run *run, GPtrArray *cells, gboolean quiet,
 		if (!k->build)
 			return FALSE;
 		fprintf(stderr, "kernel %s: %s %s (%.1f s)\n", k->def->name,
+			k->build->waited ? "built by another process," :
 			k->build->cached ? "cached" : "built",
 			k->build->release, k->build->seconds);
 		k->kconfig = hh_kconfig_load(k->build->config, error);

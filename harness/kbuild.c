@@ -652,7 +652,9 @@ HhKernelBuild *hh_kernel_build(const HhKernelSpec *spec, GError **error)
 		goto out;
 	}
 	b = load_cached(&p); /* another process may have built it meanwhile */
-	if (!b)
+	if (b)
+		b->waited = TRUE;
+	else
 		b = build_now(&p, error);
 	if (b && !b->cached)
 		goto out;

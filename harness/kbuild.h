@@ -23,7 +23,8 @@ typedef struct {
 	char *release;		/* make kernelrelease */
 	char *source_identity;
 	guint n_patches;
-	gboolean cached;	/* TRUE: nothing was built */
+	gboolean cached;	/* TRUE: nothing was built by this call */
+	gboolean waited;	/* another process built it while we waited */
 	double seconds;		/* build time (of this call) */
 } HhKernelBuild;
 
