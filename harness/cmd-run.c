@@ -54,6 +54,7 @@ typedef struct {
 	HhScheduler *sched;
 	gboolean keep_going;
 	GMutex lock;
+	guint started;
 	guint done;
 	guint next_print;
 	guint counts[HH_V_ERROR + 1];
@@ -166,8 +167,8 @@ static void print_progress(Run *run, Job *j)
 		guint left = run->jobs->len - run->done;
 		double eta = run->done ? el / 1000.0 / run->done * left : 0;
 
-		fprintf(stderr, "done %u/%u, failed %u, ETA %.0f s", run->done,
-			run->jobs->len,
+		fprintf(stderr, "done %u/%u, running %u, failed %u, ETA %.0f s",
+			run->done, run->jobs->len, run->started - run->done,
 			run->counts[HH_V_FAIL] + run->counts[HH_V_CRASH] +
 				run->counts[HH_V_TIMEOUT] + run->counts[HH_V_ERROR],
 			eta);
@@ -185,6 +186,9 @@ static void print_ktap(Run *run)
 		if (!r)
 			break;
 		run->next_print++;
+		/* KTAP and progress may share one terminal. */
+		if (run->tty && isatty(1))
+			fputs("\r\033[K", stderr);
 		if (r->verdict == HH_V_PASS)
 			printf("ok %u %s\n", j->index + 1, j->spec.name);
 		else if (r->verdict == HH_V_SKIP)
@@ -210,8 +214,12 @@ static void run_job(gpointer data, gpointer user)
 {
 	Job *j = data;
 	Run *run = user;
-	HhCellResult *r = hh_cell_run(&j->spec);
+	HhCellResult *r;
 
+	g_mutex_lock(&run->lock);
+	run->started++;
+	g_mutex_unlock(&run->lock);
+	r = hh_cell_run(&j->spec);
 	g_mutex_lock(&run->lock);
 	j->result = r;
 	run->done++;
