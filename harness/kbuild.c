@@ -100,7 +100,8 @@ GPtrArray *hh_kernel_series(const char *patches_dir, GError **error)
 static char *tarball_identity(const char *path, GError **error)
 {
 	g_autofree char *real = g_canonicalize_filename(path, NULL);
-	g_autofree char *stamp_key = NULL, *memo = NULL, *memo_dir = NULL;
+	g_autofree char *stamp = NULL, *stamp_key = NULL, *memo = NULL;
+	g_autofree char *memo_dir = NULL;
 	g_autofree char *sum = NULL;
 	struct stat st;
 
@@ -112,13 +113,11 @@ static char *tarball_identity(const char *path, GError **error)
 				    "");
 		return NULL;
 	}
-	stamp_key = g_compute_checksum_for_string(
-		G_CHECKSUM_SHA1,
-		g_strdup_printf("%s:%lld:%lld.%ld:%llu", real,
-				(long long)st.st_size, (long long)st.st_mtim.tv_sec,
-				st.st_mtim.tv_nsec,
-				(unsigned long long)st.st_ino),
-		-1);
+	stamp = g_strdup_printf("%s:%lld:%lld.%ld:%llu", real,
+				(long long)st.st_size,
+				(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+				(unsigned long long)st.st_ino);
+	stamp_key = g_compute_checksum_for_string(G_CHECKSUM_SHA1, stamp, -1);
 	memo_dir = g_build_filename(hh_cache_dir(), "sources", NULL);
 	memo = g_strdup_printf("%s/%s.sha256", memo_dir, stamp_key);
 	if (g_file_get_contents(memo, &sum, NULL, NULL))
@@ -135,7 +134,7 @@ static char *directory_identity(const char *dir, GError **error)
 {
 	const char *head_argv[] = { "git", "-C", dir, "rev-parse", "HEAD", NULL };
 	const char *diff_argv[] = { "git", "-C", dir, "diff", "HEAD", NULL };
-	g_autofree char *head = NULL, *diff = NULL, *mk = NULL;
+	g_autofree char *head = NULL, *diff = NULL, *mk = NULL, *msum = NULL;
 	g_autofree char *makefile = g_build_filename(dir, "Makefile", NULL);
 
 	if (!g_file_test(makefile, G_FILE_TEST_IS_REGULAR)) {
@@ -156,9 +155,8 @@ static char *directory_identity(const char *dir, GError **error)
 	/* Not git: the path and Makefile are all we can key on cheaply. */
 	if (!g_file_get_contents(makefile, &mk, NULL, error))
 		return NULL;
-	return g_strdup_printf("dir:%s:%s", dir,
-			       g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-							     mk, -1));
+	msum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, mk, -1);
+	return g_strdup_printf("dir:%s:%s", dir, msum);
 }
 
 static gboolean hash_file_into(GChecksum *sum, const char *label,

@@ -208,17 +208,15 @@ static guint report_end(const char *const *lines, guint start, guint n)
 	guint i;
 
 	for (i = start + 1; i < n && i < start + EXCERPT_LINES; i++) {
-		char *g = NULL;
+		g_autofree char *g = NULL;
 
 		if (g_regex_match(end_re, lines[i], 0, NULL))
 			return i + 1;
 		/* A new report (but not the trace of this one) ends it. */
 		if (opener_at(lines[i], &g) >= 0 &&
 		    !g_str_has_prefix(lines[i], "Call Trace") &&
-		    !g_str_has_prefix(lines[i], "Oops")) {
-			g_free(g);
+		    !g_str_has_prefix(lines[i], "Oops"))
 			return i;
-		}
 	}
 	return i;
 }

@@ -27,26 +27,35 @@ int hh_report_error(const GError *error)
 	return HH_EXIT_ERROR;
 }
 
-/* GOption wants "-j 2"; people type "-j2" as for make.  Split those. */
+/*
+ * GOption wants "-j 2"; people type "-j2" as for make.  Split those.  The
+ * new argv lives until exit, like the original one (GOption keeps and
+ * reorders pointers into it), so its strings are kept in one place.
+ */
 static void split_attached_numbers(int *argc, char ***argv)
 {
+	static GPtrArray *strings;
 	GPtrArray *out = g_ptr_array_new();
 
+	if (!strings)
+		strings = g_ptr_array_new_with_free_func(g_free);
 	for (int i = 0; i < *argc; i++) {
 		const char *a = (*argv)[i];
 
 		if (i > 0 && a[0] == '-' && g_ascii_isalpha(a[1]) &&
 		    g_ascii_isdigit(a[2]) &&
 		    strspn(a + 2, "0123456789") == strlen(a + 2)) {
-			g_ptr_array_add(out, g_strndup(a, 2));
-			g_ptr_array_add(out, g_strdup(a + 2));
+			g_ptr_array_add(strings, g_strndup(a, 2));
+			g_ptr_array_add(out, strings->pdata[strings->len - 1]);
+			g_ptr_array_add(strings, g_strdup(a + 2));
 		} else {
-			g_ptr_array_add(out, g_strdup(a));
+			g_ptr_array_add(strings, g_strdup(a));
 		}
+		g_ptr_array_add(out, strings->pdata[strings->len - 1]);
 	}
 	*argc = (int)out->len;
 	g_ptr_array_add(out, NULL);
-	/* Owned until exit, like the original argv. */
+	g_ptr_array_add(strings, out->pdata);
 	*argv = (char **)g_ptr_array_free(out, FALSE);
 }
 

@@ -103,7 +103,7 @@ static char *verdict_path(void)
 	g_autofree char *boot_id = NULL;
 	g_autofree char *qemu = g_find_program_in_path(hh_qemu_path());
 	GStatBuf st = { 0 };
-	g_autofree char *key = NULL;
+	g_autofree char *key = NULL, *sum = NULL;
 
 	if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot_id,
 				 NULL, NULL))
@@ -112,9 +112,8 @@ static char *verdict_path(void)
 		g_stat(qemu, &st);
 	key = g_strdup_printf("%s:%s:%lld", g_strstrip(boot_id),
 			      qemu ? qemu : "", (long long)st.st_mtime);
-	return g_strdup_printf("%s/accel-%.16s", hh_cache_dir(),
-			       g_compute_checksum_for_string(G_CHECKSUM_SHA1,
-							     key, -1));
+	sum = g_compute_checksum_for_string(G_CHECKSUM_SHA1, key, -1);
+	return g_strdup_printf("%s/accel-%.16s", hh_cache_dir(), sum);
 }
 
 HhAccel hh_accel_resolve(HhAccel requested, const char *kernel)
