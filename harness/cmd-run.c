@@ -25,6 +25,7 @@
 #include "scheduler.h"
 #include "snapshot.h"
 #include "agent-client.h"
+#include "archive.h"
 #include "paths.h"
 #include "spawn.h"
 #include "util.h"
@@ -61,6 +62,8 @@ typedef struct {
 	guint expected_crashes;
 	gboolean tty;
 	gint64 t0;
+	HhArchive *archive;	/* NULL if it could not be opened */
+	char *run_id;
 } Run;
 
 static void kernel_free(gpointer p)
@@ -205,6 +208,46 @@ static void print_ktap(Run *run)
 	fflush(stdout);
 }
 
+/* Commits the cell to the archive at once (called under run->lock). */
+static void archive_cell(Run *run, Job *j)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *rj = g_build_filename(j->spec.dir, "result.json", NULL);
+	HhArchiveCell c = {
+		.name = j->spec.name, .kernel = (char *)j->spec.kernel_name,
+		.variant = j->spec.variant->name,
+		.scenario = j->spec.scenario->name,
+		.status = (char *)hh_verdict_name(j->result->verdict),
+		.reason = j->result->reason, .phase = j->result->phase,
+		.boot = j->result->boot_mode, .dir = j->spec.dir,
+		.boot_ms = j->result->boot_ms,
+		.total_ms = (gint64)(j->result->seconds * 1000),
+		.expected_crash = j->result->expected,
+	};
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GPtrArray) titles = g_ptr_array_new_with_free_func(g_free);
+	JsonObject *o;
+	JsonArray *crashes;
+
+	if (!run->archive)
+		return;
+	/* The crash titles come from the cell's own result.json. */
+	if (json_parser_load_from_file(parser, rj, NULL) &&
+	    (o = json_node_get_object(json_parser_get_root(parser))) &&
+	    (crashes = json_object_get_array_member(o, "crashes"))) {
+		for (guint i = 0; i < json_array_get_length(crashes); i++) {
+			JsonObject *k = json_array_get_object_element(crashes, i);
+
+			g_ptr_array_add(titles, g_strdup(
+				json_object_get_string_member_with_default(
+					k, "title", "?")));
+		}
+	}
+	c.crashes = titles;
+	if (!hh_archive_cell(run->archive, run->run_id, &c, &err))
+		fprintf(stderr, "warning: %s\n", err->message);
+}
+
 static gboolean counts_as_failure(const HhCellResult *r)
 {
 	return r->verdict > HH_V_SKIP && !r->expected;
@@ -229,6 +272,7 @@ static void run_job(gpointer data, gpointer user)
 		run->counts[r->verdict]++;
 	print_progress(run, j);
 	print_ktap(run);
+	archive_cell(run, j);
 	if (counts_as_failure(r) && !run->keep_going)
 		hh_scheduler_stop(run->sched);
 	g_mutex_unlock(&run->lock);
@@ -442,6 +486,35 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 			groups->len, (hh_now_ms() - t0) / 1000.0);
 }
 
+/* results/archive.sqlite: the run and its kernels now, cells as they end.
+ * A broken archive costs a warning, never the run. */
+static void open_archive(Run *run, const char *results, const char *start,
+			 const char *matrix)
+{
+	g_autofree char *path = g_build_filename(results, "archive.sqlite", NULL);
+	g_autoptr(GError) err = NULL;
+	HhArchiveRun r = {
+		.id = run->run_id, .start = (char *)start,
+		.host = (char *)g_get_host_name(), .version = PACKAGE_VERSION,
+		.matrix = (char *)matrix,
+	};
+
+	run->archive = hh_archive_open(path, &err);
+	if (run->archive && hh_archive_run_begin(run->archive, &r, &err)) {
+		for (guint i = 0; i < run->kernels->len; i++) {
+			Kernel *k = run->kernels->pdata[i];
+
+			hh_archive_kernel(run->archive, run->run_id, k->def->name,
+					  k->build->release, k->build->key,
+					  k->build->source_identity,
+					  k->build->n_patches, NULL);
+		}
+		return;
+	}
+	fprintf(stderr, "warning: not archiving this run: %s\n", err->message);
+	g_clear_pointer(&run->archive, hh_archive_close);
+}
+
 static void write_run_json(Run *run, const char *dir, const char *run_id,
 			   const char *start, gboolean complete)
 {
@@ -648,6 +721,7 @@ int hh_cmd_run(int argc, char **argv)
 					 g_random_int_range(0, 0xffff));
 	}
 	run_dir = g_build_filename(results, run_id, NULL);
+	run.run_id = run_id;
 	if (!hh_mkdir_p(run_dir, 0755, &err))
 		goto fail;
 	plan_jobs(&run, cells, results, run_id, (guint)repeat, sup, accel, &to,
@@ -656,6 +730,7 @@ int hh_cmd_run(int argc, char **argv)
 		run.jobs->len, jobs > 0 ? jobs : (int)g_get_num_processors(),
 		accel == HH_ACCEL_KVM ? "KVM" : "TCG", run_dir);
 	write_run_json(&run, run_dir, run_id, start, FALSE);
+	open_archive(&run, results, start, matrix_path);
 	if (boot != BOOT_COLD) {
 		groups = group_jobs(&run, boot, &err);
 		if (!groups)
@@ -678,6 +753,14 @@ int hh_cmd_run(int argc, char **argv)
 	mark_unstarted(&run);
 	write_run_json(&run, run_dir, run_id, start,
 		       !hh_spawn_interrupted() && run.done == run.jobs->len);
+	if (run.archive) {
+		g_autofree char *end = hh_iso_now();
+
+		hh_archive_run_end(run.archive, run_id, end,
+				   !hh_spawn_interrupted() &&
+					   run.done == run.jobs->len,
+				   NULL);
+	}
 	{
 		g_autofree char *latest = g_build_filename(results, "latest", NULL);
 
@@ -704,6 +787,7 @@ fail:
 	code = hh_report_error(err);
 out:
 	g_clear_pointer(&run.sched, hh_scheduler_free);
+	g_clear_pointer(&run.archive, hh_archive_close);
 	g_ptr_array_unref(run.jobs);
 	g_ptr_array_unref(run.kernels);
 	g_clear_pointer(&run.matrix, hh_matrix_free);

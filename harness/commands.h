@@ -26,6 +26,7 @@ typedef struct {
 int hh_cmd_kernel(int argc, char **argv);
 int hh_cmd_initramfs(int argc, char **argv);
 int hh_cmd_run(int argc, char **argv);
+int hh_cmd_results(int argc, char **argv);
 
 /* Prints "hotplug-harness: MESSAGE" and returns the exit code for it. */
 int hh_report_error(const GError *error);

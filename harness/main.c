@@ -15,6 +15,8 @@ static const HhCommand commands[] = {
 	{ "initramfs", "build (or find in the cache) the guest image",
 	  hh_cmd_initramfs },
 	{ "run", "boot a matrix of kernels x variants x scenarios", hh_cmd_run },
+	{ "results", "list archived runs, show one run's cells",
+	  hh_cmd_results },
 };
 
 int hh_report_error(const GError *error)

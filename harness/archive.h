@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HH_ARCHIVE_H
+#define HH_ARCHIVE_H
+
+#include <glib.h>
+
+/*
+ * The results archive: an SQLite database (results/archive.sqlite by
+ * default; schema in docs/results.md, versioned with PRAGMA user_version
+ * and migrated on open).  A run is written as it goes: each finished cell
+ * is committed at once, so a run killed half way keeps its finished cells
+ * and stays marked incomplete.
+ */
+typedef struct _HhArchive HhArchive;
+
+typedef struct {
+	char *id;
+	char *start;
+	char *end;		/* NULL while running */
+	char *host;
+	char *version;
+	char *matrix;
+	gboolean complete;
+	guint cells;		/* counted from the cells table */
+	guint failed;		/* fail, crash, timeout, error */
+} HhArchiveRun;
+
+typedef struct {
+	char *name;		/* kernel/variant/scenario */
+	char *kernel;
+	char *variant;
+	char *scenario;
+	char *status;
+	char *reason;
+	char *phase;
+	char *boot;
+	char *dir;
+	gint64 boot_ms;
+	gint64 total_ms;
+	gboolean expected_crash;
+	GPtrArray *crashes;	/* titles (char*) */
+} HhArchiveCell;
+
+void hh_archive_run_free(HhArchiveRun *r);
+void hh_archive_cell_free(HhArchiveCell *c);
+
+HhArchive *hh_archive_open(const char *path, GError **error);
+void hh_archive_close(HhArchive *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhArchive, hh_archive_close)
+
+#define HH_ARCHIVE_SCHEMA 1
+
+gboolean hh_archive_run_begin(HhArchive *a, const HhArchiveRun *run,
+			      GError **error);
+gboolean hh_archive_run_end(HhArchive *a, const char *run_id,
+			    const char *end, gboolean complete,
+			    GError **error);
+gboolean hh_archive_kernel(HhArchive *a, const char *run_id,
+			   const char *name, const char *release,
+			   const char *cache_key, const char *identity,
+			   guint patches, GError **error);
+gboolean hh_archive_cell(HhArchive *a, const char *run_id,
+			 const HhArchiveCell *cell, GError **error);
+
+/* Runs, newest first; cells of a run in name order. */
+GPtrArray *hh_archive_runs(HhArchive *a, GError **error);
+GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,
+			    GError **error);
+
+#endif

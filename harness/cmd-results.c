@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hotplug-harness results list|show RUN: browse the archive. */
+#include "config.h"
+
+#include "archive.h"
+#include "commands.h"
+#include "hh-error.h"
+
+#include <stdio.h>
+
+static int list_runs(HhArchive *a)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) runs = hh_archive_runs(a, &err);
+
+	if (!runs)
+		return hh_report_error(err);
+	printf("%-24s %-20s %6s %6s  %s\n", "RUN", "START", "CELLS", "FAILED",
+	       "STATE");
+	for (guint i = 0; i < runs->len; i++) {
+		HhArchiveRun *r = runs->pdata[i];
+
+		printf("%-24s %-20.19s %6u %6u  %s\n", r->id, r->start, r->cells,
+		       r->failed,
+		       r->complete ? "complete" :
+		       r->end ? "incomplete" : "running or killed");
+	}
+	return HH_EXIT_OK;
+}
+
+static int show_run(HhArchive *a, const char *run_id)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) cells = hh_archive_cells(a, run_id, &err);
+
+	if (!cells)
+		return hh_report_error(err);
+	if (!cells->len) {
+		fprintf(stderr, "hotplug-harness: no cells archived for run '%s' "
+				"(see 'hotplug-harness results list')\n", run_id);
+		return HH_EXIT_ERROR;
+	}
+	for (guint i = 0; i < cells->len; i++) {
+		HhArchiveCell *c = cells->pdata[i];
+
+		printf("%-8s %-56s %6.1f s  %s\n",
+		       c->expected_crash ? "xfail" : c->status, c->name,
+		       c->total_ms / 1000.0, c->reason ? c->reason : "");
+		for (guint k = 0; k < c->crashes->len; k++)
+			printf("         crash: %s\n", (char *)c->crashes->pdata[k]);
+	}
+	return HH_EXIT_OK;
+}
+
+int hh_cmd_results(int argc, char **argv)
+{
+	g_autofree char *results = NULL, *path = NULL;
+	GOptionEntry entries[] = {
+		{ "results", 'r', 0, G_OPTION_ARG_FILENAME, &results,
+		  "results directory (default results)", "DIR" },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new(
+		"list | show RUN - browse the results archive");
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhArchive) a = NULL;
+	int code;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"The archive is DIR/archive.sqlite (schema in docs/results.md); "
+		"each\nrun writes it as its cells finish.");
+	if (!hh_parse_options(ctx, &argc, &argv, &code))
+		return code;
+	if (argc < 2 || (g_str_equal(argv[1], "list") && argc != 2) ||
+	    (g_str_equal(argv[1], "show") && argc != 3) ||
+	    (!g_str_equal(argv[1], "list") && !g_str_equal(argv[1], "show"))) {
+		fprintf(stderr, "usage: hotplug-harness results list | show RUN "
+				"[--results DIR] (see --help)\n");
+		return HH_EXIT_USAGE;
+	}
+	path = g_build_filename(results ? results : "results", "archive.sqlite",
+				NULL);
+	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+		fprintf(stderr, "hotplug-harness: no archive at %s (run "
+				"'hotplug-harness run' first, or give --results)\n",
+			path);
+		return HH_EXIT_ERROR;
+	}
+	a = hh_archive_open(path, &err);
+	if (!a)
+		return hh_report_error(err);
+	return g_str_equal(argv[1], "list") ? list_runs(a) :
+					      show_run(a, argv[2]);
+}
