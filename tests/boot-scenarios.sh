@@ -47,6 +47,14 @@ check "probe cell: node 0 grew by 128 MiB (result says pass)" \
 	grep -q '"status" : "pass"' "$run_dir/stock/mem2g-of-3g/sysfs-probe-online/result.json"
 check "DIMM cell: node 1 MemTotal 131072 kB (result says pass)" \
 	grep -q '"status" : "pass"' "$run_dir/stock/numa2-memoryless/acpi-dimm-memoryless-node/result.json"
+check "the archive lists the run as complete" \
+	sh -c "'$HH' results list --results '$results' | grep -q ' complete$'"
+archived=$("$HH" results show "$(basename "$run_dir")" --results "$results" | grep -cv '^ ')
+if [ "$archived" -eq "$(wc -l <"$tmp/cells")" ]; then
+	ok "the archive holds every cell ($archived)"
+else
+	not_ok "the archive holds every cell" "$archived archived, $(wc -l <"$tmp/cells") run"
+fi
 check "the crash self-test found the real WARNING" \
 	grep -q '"title" : "WARNING in lkdtm_WARNING"' \
 	"$run_dir/stock/smp2-maxcpus1/selftest-crash-detected/result.json"
