@@ -16,6 +16,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE runs ("
 	"  id TEXT PRIMARY KEY, start TEXT NOT NULL, end TEXT,"
 	"  host TEXT, harness_version TEXT, matrix TEXT,"
+	"  only TEXT, exclude TEXT, repeat INTEGER NOT NULL DEFAULT 1,"
 	"  complete INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE kernels ("
 	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
@@ -44,6 +45,8 @@ void hh_archive_run_free(HhArchiveRun *r)
 	g_free(r->host);
 	g_free(r->version);
 	g_free(r->matrix);
+	g_strfreev(r->only);
+	g_strfreev(r->exclude);
 	g_free(r);
 }
 
@@ -177,11 +180,17 @@ static gboolean step_done(HhArchive *a, sqlite3_stmt *st, const char *what,
 gboolean hh_archive_run_begin(HhArchive *a, const HhArchiveRun *r,
 			      GError **error)
 {
+	g_autofree char *only = r->only ? g_strjoinv("\n", r->only) : NULL;
+	g_autofree char *exclude = r->exclude ?
+		g_strjoinv("\n", r->exclude) : NULL;
+	g_autofree char *repeat = g_strdup_printf("%u", MAX(r->repeat, 1));
 	const char *t[] = { r->id, r->start, NUL_TEXT(r->host),
-			    NUL_TEXT(r->version), NUL_TEXT(r->matrix), NULL };
+			    NUL_TEXT(r->version), NUL_TEXT(r->matrix),
+			    NUL_TEXT(only), NUL_TEXT(exclude), repeat, NULL };
 	sqlite3_stmt *st = prepare(a,
 		"INSERT INTO runs (id, start, host, harness_version, matrix, "
-		"complete) VALUES (?, ?, ?, ?, ?, 0)", t, error);
+		"only, exclude, repeat, complete) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", t, error);
 
 	return st && step_done(a, st, "recording the run", error);
 }
@@ -254,6 +263,13 @@ static char *col(sqlite3_stmt *st, int i)
 	return s ? g_strdup((const char *)s) : NULL;
 }
 
+static char **split_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? g_strsplit((const char *)s, "\n", -1) : NULL;
+}
+
 GPtrArray *hh_archive_runs(HhArchive *a, GError **error)
 {
 	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
@@ -263,6 +279,7 @@ GPtrArray *hh_archive_runs(HhArchive *a, GError **error)
 		"r.matrix, r.complete, COUNT(c.name), "
 		"SUM(c.status IN ('fail','crash','timeout','error') "
 		"    AND NOT c.expected_crash) "
+		", r.only, r.exclude, r.repeat "
 		"FROM runs r LEFT JOIN cells c ON c.run_id = r.id "
 		"GROUP BY r.id ORDER BY r.start DESC, r.id DESC", NULL, error);
 	int rc;
@@ -281,6 +298,9 @@ GPtrArray *hh_archive_runs(HhArchive *a, GError **error)
 		r->complete = sqlite3_column_int(st, 6);
 		r->cells = sqlite3_column_int(st, 7);
 		r->failed = sqlite3_column_int(st, 8);
+		r->only = split_col(st, 9);
+		r->exclude = split_col(st, 10);
+		r->repeat = sqlite3_column_int(st, 11);
 		g_ptr_array_add(out, r);
 	}
 	sqlite3_finalize(st);
@@ -289,6 +309,24 @@ GPtrArray *hh_archive_runs(HhArchive *a, GError **error)
 		return NULL;
 	}
 	return g_steal_pointer(&out);
+}
+
+HhArchiveRun *hh_archive_run(HhArchive *a, const char *run_id,
+			     GError **error)
+{
+	g_autoptr(GPtrArray) runs = hh_archive_runs(a, error);
+
+	for (guint i = 0; runs && i < runs->len; i++) {
+		HhArchiveRun *r = runs->pdata[i];
+
+		if (g_str_equal(r->id, run_id))
+			return g_ptr_array_steal_index(runs, i);
+	}
+	if (runs)
+		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+			    "archive %s has no run '%s' (see 'hotplug-harness "
+			    "results list')", a->path, run_id);
+	return NULL;
 }
 
 GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,

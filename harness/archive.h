@@ -20,6 +20,9 @@ typedef struct {
 	char *host;
 	char *version;
 	char *matrix;
+	char **only;		/* the run's selection, to resume it */
+	char **exclude;
+	guint repeat;
 	gboolean complete;
 	guint cells;		/* counted from the cells table */
 	guint failed;		/* fail, crash, timeout, error */
@@ -43,6 +46,8 @@ typedef struct {
 
 void hh_archive_run_free(HhArchiveRun *r);
 void hh_archive_cell_free(HhArchiveCell *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhArchiveRun, hh_archive_run_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhArchiveCell, hh_archive_cell_free)
 
 HhArchive *hh_archive_open(const char *path, GError **error);
 void hh_archive_close(HhArchive *a);
@@ -61,6 +66,10 @@ gboolean hh_archive_kernel(HhArchive *a, const char *run_id,
 			   guint patches, GError **error);
 gboolean hh_archive_cell(HhArchive *a, const char *run_id,
 			 const HhArchiveCell *cell, GError **error);
+
+/* One run, or NULL (with an error saying so) if the archive lacks it. */
+HhArchiveRun *hh_archive_run(HhArchive *a, const char *run_id,
+			     GError **error);
 
 /* Runs, newest first; cells of a run in name order. */
 GPtrArray *hh_archive_runs(HhArchive *a, GError **error);

@@ -63,6 +63,7 @@ typedef struct {
 	gboolean tty;
 	gint64 t0;
 	HhArchive *archive;	/* NULL if it could not be opened */
+	gboolean resuming;	/* the run is already in the archive */
 	char *run_id;
 } Run;
 
@@ -486,20 +487,75 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 			groups->len, (hh_now_ms() - t0) / 1000.0);
 }
 
+/*
+ * --resume RUN: the archived run's matrix (unless --matrix says otherwise)
+ * and the names of the cells it already has.
+ */
+static GHashTable *resume_plan(const char *results, const char *run_id,
+			       char **matrix, char ***only, char ***exclude,
+			       gint *repeat, GError **error)
+{
+	g_autofree char *path = g_build_filename(results, "archive.sqlite", NULL);
+	g_autoptr(HhArchive) a = hh_archive_open(path, error);
+	g_autoptr(HhArchiveRun) r = a ? hh_archive_run(a, run_id, error) : NULL;
+	g_autoptr(GPtrArray) cells = r ? hh_archive_cells(a, run_id, error) :
+					 NULL;
+	GHashTable *done;
+
+	if (!cells)
+		return NULL;
+	if (r->complete) {
+		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+			    "run '%s' is complete: nothing to resume", run_id);
+		return NULL;
+	}
+	/* The same cells as the run chose, unless told otherwise. */
+	if (!*matrix)
+		*matrix = g_strdup(r->matrix);
+	if (!*only)
+		*only = g_steal_pointer(&r->only);
+	if (!*exclude)
+		*exclude = g_steal_pointer(&r->exclude);
+	*repeat = MAX(r->repeat, 1);
+	done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < cells->len; i++)
+		g_hash_table_add(done, g_strdup(((HhArchiveCell *)
+						 cells->pdata[i])->name));
+	fprintf(stderr, "resuming %s: %u cell(s) archived already\n", run_id,
+		cells->len);
+	return done;
+}
+
+static void drop_done(Run *run, GHashTable *done)
+{
+	for (guint i = 0; i < run->jobs->len; i++) {
+		Job *j = run->jobs->pdata[i];
+
+		if (g_hash_table_contains(done, j->spec.name))
+			g_ptr_array_remove_index(run->jobs, i--);
+	}
+	for (guint i = 0; i < run->jobs->len; i++)
+		((Job *)run->jobs->pdata[i])->index = i;
+}
+
 /* results/archive.sqlite: the run and its kernels now, cells as they end.
  * A broken archive costs a warning, never the run. */
 static void open_archive(Run *run, const char *results, const char *start,
-			 const char *matrix)
+			 const char *matrix, char **only, char **exclude,
+			 guint repeat)
 {
 	g_autofree char *path = g_build_filename(results, "archive.sqlite", NULL);
 	g_autoptr(GError) err = NULL;
 	HhArchiveRun r = {
 		.id = run->run_id, .start = (char *)start,
 		.host = (char *)g_get_host_name(), .version = PACKAGE_VERSION,
-		.matrix = (char *)matrix,
+		.matrix = (char *)matrix, .only = only, .exclude = exclude,
+		.repeat = repeat,
 	};
 
 	run->archive = hh_archive_open(path, &err);
+	if (run->archive && run->resuming)
+		return;
 	if (run->archive && hh_archive_run_begin(run->archive, &r, &err)) {
 		for (guint i = 0; i < run->kernels->len; i++) {
 			Kernel *k = run->kernels->pdata[i];
@@ -589,6 +645,8 @@ int hh_cmd_run(int argc, char **argv)
 {
 	g_autofree char *matrix = NULL, *results = NULL, *accel_s = NULL;
 	g_autofree char *suppress = NULL, *matrix_path = NULL, *boot_s = NULL;
+	g_autofree char *resume = NULL;
+	g_autoptr(GHashTable) done_cells = NULL;
 	g_autoptr(GPtrArray) groups = NULL;
 	BootMode boot = BOOT_AUTO;
 	g_auto(GStrv) only = NULL, exclude = NULL;
@@ -607,6 +665,9 @@ int hh_cmd_run(int argc, char **argv)
 		  "(repeatable)", "GLOB" },
 		{ "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude,
 		  "skip cells whose name matches (repeatable)", "GLOB" },
+		{ "resume", 0, 0, G_OPTION_ARG_STRING, &resume,
+		  "finish an archived run that did not complete: run only the "
+		  "cells it lacks, with its matrix", "RUN" },
 		{ "repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
 		  "run every cell N times, to expose flaky ones", "N" },
 		{ "keep-going", 'k', 0, G_OPTION_ARG_NONE, &keep_going,
@@ -675,12 +736,21 @@ int hh_cmd_run(int argc, char **argv)
 	to.request_ms = (guint)MAX(request_timeout, 1) * 1000;
 	to.shutdown_ms = 30000;
 
+	if (!results)
+		results = g_strdup("results");
+	if (resume) {
+		done_cells = resume_plan(results, resume, &matrix, &only,
+					 &exclude, &repeat, &err);
+		if (!done_cells)
+			return hh_report_error(err);
+	}
 	matrix_path = matrix ? hh_resolve_config(matrix) :
 			       hh_data_path("configs/default.matrix");
 	run.kernels = g_ptr_array_new_with_free_func(kernel_free);
 	run.jobs = g_ptr_array_new_with_free_func(job_free);
 	run.tty = isatty(2);
 	run.keep_going = keep_going;
+	run.resuming = resume != NULL;
 	g_mutex_init(&run.lock);
 	{
 		g_autofree char *sp = suppress ? g_strdup(suppress) :
@@ -712,9 +782,9 @@ int hh_cmd_run(int argc, char **argv)
 	accel = hh_accel_resolve(accel,
 				 ((Kernel *)run.kernels->pdata[0])->build->bzimage);
 
-	if (!results)
-		results = g_strdup("results");
-	{
+	if (resume) {
+		run_id = g_strdup(resume);
+	} else {
 		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
 
 		run_id = g_strdup_printf("%s-%04x", stamp,
@@ -726,11 +796,14 @@ int hh_cmd_run(int argc, char **argv)
 		goto fail;
 	plan_jobs(&run, cells, results, run_id, (guint)repeat, sup, accel, &to,
 		  img->path);
+	if (done_cells)
+		drop_done(&run, done_cells);
 	fprintf(stderr, "run %s: %u cell(s), -j%d, %s, results in %s\n", run_id,
 		run.jobs->len, jobs > 0 ? jobs : (int)g_get_num_processors(),
 		accel == HH_ACCEL_KVM ? "KVM" : "TCG", run_dir);
 	write_run_json(&run, run_dir, run_id, start, FALSE);
-	open_archive(&run, results, start, matrix_path);
+	open_archive(&run, results, start, matrix_path, only, exclude,
+		     (guint)repeat);
 	if (boot != BOOT_COLD) {
 		groups = group_jobs(&run, boot, &err);
 		if (!groups)
