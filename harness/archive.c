@@ -377,3 +377,41 @@ GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,
 	}
 	return g_steal_pointer(&out);
 }
+
+GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
+			    GError **error)
+{
+	g_autoptr(GPtrArray) runs = hh_archive_runs(a, error);
+	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+	const char *baseline = NULL;
+
+	if (!runs)
+		return NULL;
+	for (guint i = 0; i < runs->len && !baseline; i++) {
+		HhArchiveRun *r = runs->pdata[i];
+
+		if (r->complete)
+			baseline = r->id;
+	}
+	if (!exec(a, "BEGIN", error))
+		return NULL;
+	for (guint i = 0; i < runs->len; i++) {
+		HhArchiveRun *r = runs->pdata[i];
+		gboolean old = before && g_strcmp0(r->start, before) < 0;
+		gboolean extra = keep && i >= keep;
+		const char *t[] = { r->id, NULL };
+		sqlite3_stmt *st;
+
+		if ((!old && !extra) || g_strcmp0(r->id, baseline) == 0)
+			continue;
+		st = prepare(a, "DELETE FROM runs WHERE id = ?", t, error);
+		if (!st || !step_done(a, st, "pruning a run", error)) {
+			exec(a, "ROLLBACK", NULL);
+			return NULL;
+		}
+		g_ptr_array_add(gone, g_strdup(r->id));
+	}
+	if (!exec(a, "COMMIT", error))
+		return NULL;
+	return g_steal_pointer(&gone);
+}

@@ -71,6 +71,16 @@ gboolean hh_archive_cell(HhArchive *a, const char *run_id,
 HhArchiveRun *hh_archive_run(HhArchive *a, const char *run_id,
 			     GError **error);
 
+/*
+ * Forgets runs: all but the newest keep ones (keep 0: no limit) and, if
+ * before is not NULL, those that started before it (ISO 8601).  The newest
+ * complete run is never removed: it is the baseline later runs compare
+ * with.  Returns the ids removed (their result directories are the
+ * caller's).
+ */
+GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
+			    GError **error);
+
 /* Runs, newest first; cells of a run in name order. */
 GPtrArray *hh_archive_runs(HhArchive *a, GError **error);
 GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,

@@ -5,6 +5,7 @@
 #include "archive.h"
 #include "commands.h"
 #include "hh-error.h"
+#include "util.h"
 
 #include <stdio.h>
 
@@ -52,16 +53,53 @@ static int show_run(HhArchive *a, const char *run_id)
 	return HH_EXIT_OK;
 }
 
+static int prune(HhArchive *a, const char *results, gint keep, gint days)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) gone = NULL;
+	g_autofree char *before = NULL;
+
+	if (keep <= 0 && days <= 0) {
+		fprintf(stderr, "hotplug-harness: results prune needs --keep N "
+				"or --older-than DAYS\n");
+		return HH_EXIT_USAGE;
+	}
+	if (days > 0) {
+		g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+		g_autoptr(GDateTime) t = g_date_time_add_days(now, -days);
+
+		before = g_date_time_format_iso8601(t);
+	}
+	gone = hh_archive_prune(a, keep > 0 ? (guint)keep : 0, before, &err);
+	if (!gone)
+		return hh_report_error(err);
+	for (guint i = 0; i < gone->len; i++) {
+		g_autofree char *dir = g_build_filename(results,
+							gone->pdata[i], NULL);
+
+		hh_rm_rf(dir, NULL);
+		printf("pruned %s\n", (char *)gone->pdata[i]);
+	}
+	fprintf(stderr, "%u run(s) pruned; the newest complete run is kept\n",
+		gone->len);
+	return HH_EXIT_OK;
+}
+
 int hh_cmd_results(int argc, char **argv)
 {
 	g_autofree char *results = NULL, *path = NULL;
+	gint keep = 0, days = 0;
 	GOptionEntry entries[] = {
 		{ "results", 'r', 0, G_OPTION_ARG_FILENAME, &results,
 		  "results directory (default results)", "DIR" },
+		{ "keep", 0, 0, G_OPTION_ARG_INT, &keep,
+		  "prune: keep the newest N runs", "N" },
+		{ "older-than", 0, 0, G_OPTION_ARG_INT, &days,
+		  "prune: remove runs started more than DAYS ago", "DAYS" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(
-		"list | show RUN - browse the results archive");
+		"list | show RUN | prune - browse the results archive");
 	g_autoptr(GError) err = NULL;
 	g_autoptr(HhArchive) a = NULL;
 	int code;
@@ -72,15 +110,20 @@ int hh_cmd_results(int argc, char **argv)
 		"each\nrun writes it as its cells finish.");
 	if (!hh_parse_options(ctx, &argc, &argv, &code))
 		return code;
-	if (argc < 2 || (g_str_equal(argv[1], "list") && argc != 2) ||
+	if (argc < 2 ||
+	    (g_str_equal(argv[1], "list") && argc != 2) ||
+	    (g_str_equal(argv[1], "prune") && argc != 2) ||
 	    (g_str_equal(argv[1], "show") && argc != 3) ||
-	    (!g_str_equal(argv[1], "list") && !g_str_equal(argv[1], "show"))) {
-		fprintf(stderr, "usage: hotplug-harness results list | show RUN "
-				"[--results DIR] (see --help)\n");
+	    (!g_str_equal(argv[1], "list") && !g_str_equal(argv[1], "show") &&
+	     !g_str_equal(argv[1], "prune"))) {
+		fprintf(stderr, "usage: hotplug-harness results list | show RUN | "
+				"prune --keep N|--older-than DAYS [--results DIR] "
+				"(see --help)\n");
 		return HH_EXIT_USAGE;
 	}
-	path = g_build_filename(results ? results : "results", "archive.sqlite",
-				NULL);
+	if (!results)
+		results = g_strdup("results");
+	path = g_build_filename(results, "archive.sqlite", NULL);
 	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
 		fprintf(stderr, "hotplug-harness: no archive at %s (run "
 				"'hotplug-harness run' first, or give --results)\n",
@@ -90,6 +133,8 @@ int hh_cmd_results(int argc, char **argv)
 	a = hh_archive_open(path, &err);
 	if (!a)
 		return hh_report_error(err);
+	if (g_str_equal(argv[1], "prune"))
+		return prune(a, results, keep, days);
 	return g_str_equal(argv[1], "list") ? list_runs(a) :
 					      show_run(a, argv[2]);
 }

@@ -15,7 +15,7 @@ static const HhCommand commands[] = {
 	{ "initramfs", "build (or find in the cache) the guest image",
 	  hh_cmd_initramfs },
 	{ "run", "boot a matrix of kernels x variants x scenarios", hh_cmd_run },
-	{ "results", "list archived runs, show one run's cells",
+	{ "results", "list archived runs, show one run's cells, prune old ones",
 	  hh_cmd_results },
 };
 

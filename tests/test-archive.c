@@ -3,6 +3,7 @@
  * a schema newer than the harness is refused. */
 #include "archive.h"
 #include "hh-error.h"
+#include "util.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -118,11 +119,47 @@ static void test_reopen_keeps_schema(void)
 	g_rmdir(dir);
 }
 
+static void test_prune_keeps_baseline(void)
+{
+	g_autofree char *dir = NULL, *path = temp_db(&dir);
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhArchive) a = hh_archive_open(path, &err);
+	g_autoptr(GPtrArray) gone = NULL, runs = NULL;
+	const char *ids[] = { "r1", "r2", "r3", "r4" };
+	const char *starts[] = { "2026-01-01", "2026-02-01", "2026-03-01",
+				 "2026-04-01" };
+
+	/* r2 is the only complete run; r4 is the newest. */
+	for (int i = 0; i < 4; i++) {
+		HhArchiveRun r = { .id = (char *)ids[i], .start = (char *)starts[i] };
+
+		g_assert_true(hh_archive_run_begin(a, &r, &err));
+	}
+	g_assert_true(hh_archive_run_end(a, "r2", "2026-02-02", TRUE, &err));
+	gone = hh_archive_prune(a, 1, NULL, &err);
+	g_assert_no_error(err);
+	g_assert_cmpuint(gone->len, ==, 2);
+	g_assert_cmpstr(gone->pdata[0], ==, "r3");
+	g_assert_cmpstr(gone->pdata[1], ==, "r1");
+	runs = hh_archive_runs(a, &err);
+	g_assert_cmpuint(runs->len, ==, 2);
+	g_assert_cmpstr(((HhArchiveRun *)runs->pdata[0])->id, ==, "r4");
+	g_assert_cmpstr(((HhArchiveRun *)runs->pdata[1])->id, ==, "r2");
+	g_clear_pointer(&gone, g_ptr_array_unref);
+	/* Older than everything: still the baseline stays. */
+	gone = hh_archive_prune(a, 0, "2027-01-01", &err);
+	g_assert_cmpuint(gone->len, ==, 1);
+	g_assert_cmpstr(gone->pdata[0], ==, "r4");
+	g_clear_pointer(&a, hh_archive_close);
+	hh_rm_rf(dir, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/archive/cells-committed-as-they-come", test_write_and_read_back);
 	g_test_add_func("/archive/newer-schema-refused", test_newer_schema_refused);
 	g_test_add_func("/archive/reopen-keeps-schema", test_reopen_keeps_schema);
+	g_test_add_func("/archive/prune-never-removes-the-baseline", test_prune_keeps_baseline);
 	return g_test_run();
 }
