@@ -43,6 +43,8 @@ void hh_cell_result_free(HhCellResult *r)
 	g_free(r->reason);
 	g_free(r->phase);
 	g_free(r->boot_mode);
+	if (r->crashes)
+		g_ptr_array_unref(r->crashes);
 	g_free(r);
 }
 
@@ -668,6 +670,10 @@ static void analyse_log(Cell *c)
 	for (guint i = 0; i < n; i++)
 		lines[i] = hh_agent_log_get(c->agent, i)->text;
 	c->crashes = hh_logcheck_scan(lines, n, c->spec->suppressions);
+	c->result->crashes = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < c->crashes->len; i++)
+		g_ptr_array_add(c->result->crashes, g_strdup(
+			((HhCrash *)c->crashes->pdata[i])->title));
 	for (guint i = 0; i < c->crashes->len; i++) {
 		HhCrash *k = c->crashes->pdata[i];
 		GRegex *want = c->spec->scenario->expect_crash;

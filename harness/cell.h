@@ -55,6 +55,7 @@ typedef struct {
 	guint boot_ms;
 	gboolean expected;	/* a crash the scenario said would happen */
 	char *boot_mode;	/* "cold", "snapshot", "cold (restore failed: ...)" */
+	GPtrArray *crashes;	/* titles (char*) of the kernel's reports */
 } HhCellResult;
 
 void hh_cell_result_free(HhCellResult *r);

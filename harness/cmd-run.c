@@ -213,7 +213,6 @@ static void print_ktap(Run *run)
 static void archive_cell(Run *run, Job *j)
 {
 	g_autoptr(GError) err = NULL;
-	g_autofree char *rj = g_build_filename(j->spec.dir, "result.json", NULL);
 	HhArchiveCell c = {
 		.name = j->spec.name, .kernel = (char *)j->spec.kernel_name,
 		.variant = j->spec.variant->name,
@@ -224,28 +223,11 @@ static void archive_cell(Run *run, Job *j)
 		.boot_ms = j->result->boot_ms,
 		.total_ms = (gint64)(j->result->seconds * 1000),
 		.expected_crash = j->result->expected,
+		.crashes = j->result->crashes,
 	};
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GPtrArray) titles = g_ptr_array_new_with_free_func(g_free);
-	JsonObject *o;
-	JsonArray *crashes;
 
-	if (!run->archive)
-		return;
-	/* The crash titles come from the cell's own result.json. */
-	if (json_parser_load_from_file(parser, rj, NULL) &&
-	    (o = json_node_get_object(json_parser_get_root(parser))) &&
-	    (crashes = json_object_get_array_member(o, "crashes"))) {
-		for (guint i = 0; i < json_array_get_length(crashes); i++) {
-			JsonObject *k = json_array_get_object_element(crashes, i);
-
-			g_ptr_array_add(titles, g_strdup(
-				json_object_get_string_member_with_default(
-					k, "title", "?")));
-		}
-	}
-	c.crashes = titles;
-	if (!hh_archive_cell(run->archive, run->run_id, &c, &err))
+	if (run->archive &&
+	    !hh_archive_cell(run->archive, run->run_id, &c, &err))
 		fprintf(stderr, "warning: %s\n", err->message);
 }
 
