@@ -56,12 +56,21 @@ void hh_agent_reply_free(HhAgentReply *r)
 	g_free(r);
 }
 
-static void record_free(gpointer p)
+void hh_kmsg_record_free(gpointer p)
 {
 	HhKmsgRecord *r = p;
 
 	g_free(r->text);
 	g_free(r);
+}
+
+HhKmsgRecord *hh_kmsg_record_copy(const HhKmsgRecord *src)
+{
+	HhKmsgRecord *r = g_new(HhKmsgRecord, 1);
+
+	*r = *src;
+	r->text = g_strdup(src->text);
+	return r;
 }
 
 static void fail(HhAgent *agent, int code, const char *fmt, ...)
@@ -202,7 +211,7 @@ static void keep_record(HhAgent *agent, HhKmsgRecord *r)
 				"no longer kept in memory\n",
 				LOG_MAX_BYTES >> 20);
 		agent->log_truncated = TRUE;
-		record_free(r);
+		hh_kmsg_record_free(r);
 		return;
 	}
 	g_ptr_array_add(agent->records, r);
@@ -295,7 +304,7 @@ HhAgent *hh_agent_new(GIOStream *control, GIOStream *log,
 	HhAgent *agent = g_new0(HhAgent, 1);
 
 	agent->cancel = g_cancellable_new();
-	agent->records = g_ptr_array_new_with_free_func(record_free);
+	agent->records = g_ptr_array_new_with_free_func(hh_kmsg_record_free);
 	agent->stale_syncs = g_array_new(FALSE, FALSE, sizeof(guint32));
 	agent->out = g_malloc(HHP_FRAME_MAX);
 	agent->next_id = 1;
@@ -560,14 +569,8 @@ gboolean hh_agent_mark(HhAgent *agent, const char *text, guint timeout_ms,
 void hh_agent_preload_log(HhAgent *agent, GPtrArray *records,
 			  guint64 skip_through)
 {
-	for (guint i = 0; i < records->len; i++) {
-		const HhKmsgRecord *src = records->pdata[i];
-		HhKmsgRecord *r = g_new0(HhKmsgRecord, 1);
-
-		*r = *src;
-		r->text = g_strdup(src->text);
-		keep_record(agent, r);
-	}
+	for (guint i = 0; i < records->len; i++)
+		keep_record(agent, hh_kmsg_record_copy(records->pdata[i]));
 	agent->skip = TRUE;
 	agent->skip_seq = skip_through;
 }
@@ -618,11 +621,6 @@ gboolean hh_agent_wait_log(HhAgent *agent, GRegex *regex, guint from,
 const GError *hh_agent_get_error(HhAgent *agent)
 {
 	return agent->error;
-}
-
-gboolean hh_agent_log_closed(HhAgent *agent)
-{
-	return agent->log.closed;
 }
 
 gboolean hh_agent_wait_log_closed(HhAgent *agent, guint timeout_ms)

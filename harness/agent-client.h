@@ -31,6 +31,9 @@ typedef struct {
 } HhAgentReply;
 
 void hh_agent_reply_free(HhAgentReply *r);
+
+HhKmsgRecord *hh_kmsg_record_copy(const HhKmsgRecord *r);
+void hh_kmsg_record_free(gpointer r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhAgentReply, hh_agent_reply_free)
 
 /*
@@ -88,9 +91,6 @@ gboolean hh_agent_wait_log(HhAgent *agent, GRegex *regex, guint from,
 
 /* Non-NULL once the agent connection failed (sticky). */
 const GError *hh_agent_get_error(HhAgent *agent);
-
-/* TRUE once a log stream's end was seen (guest powered off or QEMU gone). */
-gboolean hh_agent_log_closed(HhAgent *agent);
 
 /* Waits until the log port closes (after poweroff). */
 gboolean hh_agent_wait_log_closed(HhAgent *agent, guint timeout_ms);

@@ -19,14 +19,6 @@
 #define SETTLE_MAX_MS 5000
 #define SAVE_TIMEOUT_MS 60000
 
-static void record_free(gpointer p)
-{
-	HhKmsgRecord *r = p;
-
-	g_free(r->text);
-	g_free(r);
-}
-
 void hh_snapshot_free(HhSnapshot *s)
 {
 	if (!s)
@@ -64,7 +56,7 @@ static HhSnapshot *new_snapshot(const char *key)
 	s->key = g_strdup(key);
 	s->dir = g_strdup_printf("%s/snapshots/%.16s", hh_cache_dir(), key);
 	s->state = g_build_filename(s->dir, "state", NULL);
-	s->records = g_ptr_array_new_with_free_func(record_free);
+	s->records = g_ptr_array_new_with_free_func(hh_kmsg_record_free);
 	return s;
 }
 
@@ -206,11 +198,8 @@ static gboolean create(HhSnapshot *s, const HhVmBackend *backend,
 	s->boot_id = g_strstrip(g_strndup(g_bytes_get_data(id->data, NULL),
 					  g_bytes_get_size(id->data)));
 	for (guint i = 0; i < hh_agent_log_len(agent); i++) {
-		const HhKmsgRecord *src = hh_agent_log_get(agent, i);
-		HhKmsgRecord *r = g_new0(HhKmsgRecord, 1);
+		HhKmsgRecord *r = hh_kmsg_record_copy(hh_agent_log_get(agent, i));
 
-		*r = *src;
-		r->text = g_strdup(src->text);
 		s->last_seq = MAX(s->last_seq, r->seq);
 		g_ptr_array_add(s->records, r);
 	}

@@ -79,30 +79,25 @@ static void child_setup(gpointer data)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-static char **clean_environment(const char *const *extra, gboolean keep)
+static char **clean_environment(const char *const *extra)
 {
 	static const char *const pass[] = {
 		"PATH", "HOME", "TMPDIR", "USER", "CCACHE_DIR",
 		"CCACHE_MAXSIZE", "CCACHE_DISABLE", "CCACHE_RECACHE", NULL,
 	};
-	char **env;
+	char **env = g_new0(char *, 1);
 
-	if (keep) {
-		env = g_get_environ();
-	} else {
-		env = g_new0(char *, 1);
-		for (int i = 0; pass[i]; i++) {
-			const char *v = g_getenv(pass[i]);
+	for (int i = 0; pass[i]; i++) {
+		const char *v = g_getenv(pass[i]);
 
-			if (v)
-				env = g_environ_setenv(env, pass[i], v, TRUE);
-		}
-		if (!g_environ_getenv(env, "PATH"))
-			env = g_environ_setenv(env, "PATH",
-					       "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-					       TRUE);
-		env = g_environ_setenv(env, "LC_ALL", "C", TRUE);
+		if (v)
+			env = g_environ_setenv(env, pass[i], v, TRUE);
 	}
+	if (!g_environ_getenv(env, "PATH"))
+		env = g_environ_setenv(env, "PATH",
+				       "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+				       TRUE);
+	env = g_environ_setenv(env, "LC_ALL", "C", TRUE);
 	for (int i = 0; extra && extra[i]; i++) {
 		const char *eq = strchr(extra[i], '=');
 		g_autofree char *key = NULL;
@@ -151,7 +146,7 @@ HhChild *hh_child_spawn_with_fd(const char *const *argv, const char *cwd,
 			  G_SUBPROCESS_FLAGS_STDERR_SILENCE;
 
 	launcher = g_subprocess_launcher_new(sflags);
-	environ = clean_environment(env, flags & HH_SPAWN_KEEP_ENV);
+	environ = clean_environment(env);
 	g_subprocess_launcher_set_environ(launcher, environ);
 	if (cwd)
 		g_subprocess_launcher_set_cwd(launcher, cwd);

@@ -16,7 +16,6 @@ typedef enum {
 	HH_SPAWN_NONE = 0,
 	HH_SPAWN_INHERIT_OUTPUT = 1 << 0, /* child writes to our stdout/stderr */
 	HH_SPAWN_CAPTURE = 1 << 1,	  /* collect stdout+stderr in memory */
-	HH_SPAWN_KEEP_ENV = 1 << 2,	  /* pass our environment through */
 } HhSpawnFlags;
 
 typedef struct {

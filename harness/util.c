@@ -106,27 +106,6 @@ gint64 hh_now_ms(void)
 	return g_get_monotonic_time() / 1000;
 }
 
-static gboolean set_flag(gpointer data)
-{
-	*(gboolean *)data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-gboolean hh_iterate_until(volatile gboolean *flag, guint timeout_ms)
-{
-	g_autoptr(GMainContext) ctx = g_main_context_ref_thread_default();
-	gboolean expired = FALSE;
-	GSource *timer = g_timeout_source_new(timeout_ms);
-
-	g_source_set_callback(timer, set_flag, &expired, NULL);
-	g_source_attach(timer, ctx);
-	while (!*flag && !expired)
-		g_main_context_iteration(ctx, TRUE);
-	g_source_destroy(timer);
-	g_source_unref(timer);
-	return *flag;
-}
-
 static gboolean timer_fired(gpointer data)
 {
 	return G_SOURCE_REMOVE;

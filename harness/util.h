@@ -28,9 +28,6 @@ char *hh_sha256_file(const char *path, GError **error);
 /* Milliseconds on the monotonic clock. */
 gint64 hh_now_ms(void);
 
-/* Runs the thread-default main context until *flag is set or timeout. */
-gboolean hh_iterate_until(volatile gboolean *flag, guint timeout_ms);
-
 /* One blocking iteration of the thread-default context, at most max_ms. */
 void hh_iterate_once(guint max_ms);
 
