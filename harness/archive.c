@@ -33,6 +33,16 @@ static const char *const migrations[] = {
 	"  run_id TEXT NOT NULL, cell TEXT NOT NULL, title TEXT NOT NULL,"
 	"  FOREIGN KEY (run_id, cell) REFERENCES cells(run_id, name)"
 	"    ON DELETE CASCADE);",
+	/* 2: run labels (nightly) and the planned cells; kernel series and
+	 * config hashes; per-phase durations and the first failing step. */
+	"ALTER TABLE runs ADD COLUMN label TEXT;"
+	"ALTER TABLE runs ADD COLUMN planned TEXT;"
+	"ALTER TABLE kernels ADD COLUMN series_hash TEXT;"
+	"ALTER TABLE kernels ADD COLUMN config_hash TEXT;"
+	"ALTER TABLE cells ADD COLUMN steps_ms INTEGER;"
+	"ALTER TABLE cells ADD COLUMN shutdown_ms INTEGER;"
+	"ALTER TABLE cells ADD COLUMN failed_step TEXT;"
+	"CREATE INDEX cells_by_name ON cells(name);",
 };
 
 void hh_archive_run_free(HhArchiveRun *r)
@@ -47,7 +57,22 @@ void hh_archive_run_free(HhArchiveRun *r)
 	g_free(r->matrix);
 	g_strfreev(r->only);
 	g_strfreev(r->exclude);
+	g_free(r->label);
+	g_strfreev(r->planned);
 	g_free(r);
+}
+
+void hh_archive_kernel_free(HhArchiveKernel *k)
+{
+	if (!k)
+		return;
+	g_free(k->name);
+	g_free(k->release);
+	g_free(k->cache_key);
+	g_free(k->identity);
+	g_free(k->series_hash);
+	g_free(k->config_hash);
+	g_free(k);
 }
 
 void hh_archive_cell_free(HhArchiveCell *c)
@@ -63,6 +88,7 @@ void hh_archive_cell_free(HhArchiveCell *c)
 	g_free(c->phase);
 	g_free(c->boot);
 	g_free(c->dir);
+	g_free(c->failed_step);
 	if (c->crashes)
 		g_ptr_array_unref(c->crashes);
 	g_free(c);
@@ -183,14 +209,17 @@ gboolean hh_archive_run_begin(HhArchive *a, const HhArchiveRun *r,
 	g_autofree char *only = r->only ? g_strjoinv("\n", r->only) : NULL;
 	g_autofree char *exclude = r->exclude ?
 		g_strjoinv("\n", r->exclude) : NULL;
+	g_autofree char *planned = r->planned ?
+		g_strjoinv("\n", r->planned) : NULL;
 	g_autofree char *repeat = g_strdup_printf("%u", MAX(r->repeat, 1));
 	const char *t[] = { r->id, r->start, NUL_TEXT(r->host),
 			    NUL_TEXT(r->version), NUL_TEXT(r->matrix),
-			    NUL_TEXT(only), NUL_TEXT(exclude), repeat, NULL };
+			    NUL_TEXT(only), NUL_TEXT(exclude), repeat,
+			    NUL_TEXT(r->label), NUL_TEXT(planned), NULL };
 	sqlite3_stmt *st = prepare(a,
 		"INSERT INTO runs (id, start, host, harness_version, matrix, "
-		"only, exclude, repeat, complete) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", t, error);
+		"only, exclude, repeat, label, planned, complete) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", t, error);
 
 	return st && step_done(a, st, "recording the run", error);
 }
@@ -207,16 +236,17 @@ gboolean hh_archive_run_end(HhArchive *a, const char *run_id,
 }
 
 gboolean hh_archive_kernel(HhArchive *a, const char *run_id,
-			   const char *name, const char *release,
-			   const char *cache_key, const char *identity,
-			   guint patches, GError **error)
+			   const HhArchiveKernel *k, GError **error)
 {
-	g_autofree char *n = g_strdup_printf("%u", patches);
-	const char *t[] = { run_id, name, NUL_TEXT(release),
-			    NUL_TEXT(cache_key), NUL_TEXT(identity), n, NULL };
+	g_autofree char *n = g_strdup_printf("%u", k->patches);
+	const char *t[] = { run_id, k->name, NUL_TEXT(k->release),
+			    NUL_TEXT(k->cache_key), NUL_TEXT(k->identity), n,
+			    NUL_TEXT(k->series_hash), NUL_TEXT(k->config_hash),
+			    NULL };
 	sqlite3_stmt *st = prepare(a,
-		"INSERT OR REPLACE INTO kernels VALUES (?, ?, ?, ?, ?, ?)", t,
-		error);
+		"INSERT OR REPLACE INTO kernels (run_id, name, release, "
+		"cache_key, source_identity, patches, series_hash, "
+		"config_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", t, error);
 
 	return st && step_done(a, st, "recording a kernel", error);
 }
@@ -226,18 +256,31 @@ gboolean hh_archive_cell(HhArchive *a, const char *run_id,
 {
 	g_autofree char *boot_ms = g_strdup_printf("%" G_GINT64_FORMAT, c->boot_ms);
 	g_autofree char *total_ms = g_strdup_printf("%" G_GINT64_FORMAT, c->total_ms);
+	g_autofree char *steps_ms = g_strdup_printf("%" G_GINT64_FORMAT, c->steps_ms);
+	g_autofree char *shutdown_ms = g_strdup_printf("%" G_GINT64_FORMAT,
+						       c->shutdown_ms);
 	const char *t[] = { run_id, c->name, NUL_TEXT(c->kernel),
 			    NUL_TEXT(c->variant), NUL_TEXT(c->scenario),
 			    c->status, NUL_TEXT(c->reason), NUL_TEXT(c->phase),
 			    NUL_TEXT(c->boot), boot_ms, total_ms,
 			    c->expected_crash ? "1" : "0", NUL_TEXT(c->dir),
+			    steps_ms, shutdown_ms, NUL_TEXT(c->failed_step),
 			    NULL };
 	sqlite3_stmt *st;
 
 	if (!exec(a, "BEGIN", error))
 		return FALSE;
-	st = prepare(a, "INSERT OR REPLACE INTO cells VALUES "
-			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t, error);
+	/* A cell run again (resume) replaces its crash titles too. */
+	st = prepare(a, "DELETE FROM crashes WHERE run_id = ? AND cell = ?",
+		     (const char *const[]){ run_id, c->name, NULL }, error);
+	if (!st || !step_done(a, st, "replacing a cell", error))
+		goto rollback;
+	st = prepare(a, "INSERT OR REPLACE INTO cells (run_id, name, kernel, "
+			"variant, scenario, status, reason, phase, boot, "
+			"boot_ms, total_ms, expected_crash, dir, steps_ms, "
+			"shutdown_ms, failed_step) VALUES "
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t,
+		     error);
 	if (!st || !step_done(a, st, "recording a cell", error))
 		goto rollback;
 	for (guint i = 0; c->crashes && i < c->crashes->len; i++) {
@@ -279,7 +322,7 @@ GPtrArray *hh_archive_runs(HhArchive *a, GError **error)
 		"r.matrix, r.complete, COUNT(c.name), "
 		"SUM(c.status IN ('fail','crash','timeout','error') "
 		"    AND NOT c.expected_crash) "
-		", r.only, r.exclude, r.repeat "
+		", r.only, r.exclude, r.repeat, r.label, r.planned "
 		"FROM runs r LEFT JOIN cells c ON c.run_id = r.id "
 		"GROUP BY r.id ORDER BY r.start DESC, r.id DESC", NULL, error);
 	int rc;
@@ -301,6 +344,8 @@ GPtrArray *hh_archive_runs(HhArchive *a, GError **error)
 		r->only = split_col(st, 9);
 		r->exclude = split_col(st, 10);
 		r->repeat = sqlite3_column_int(st, 11);
+		r->label = col(st, 12);
+		r->planned = split_col(st, 13);
 		g_ptr_array_add(out, r);
 	}
 	sqlite3_finalize(st);
@@ -339,7 +384,8 @@ GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,
 		"SELECT name, kernel, variant, scenario, status, reason, phase,"
 		" boot, dir, boot_ms, total_ms, expected_crash,"
 		" (SELECT group_concat(title, char(10)) FROM crashes k"
-		"  WHERE k.run_id = c.run_id AND k.cell = c.name)"
+		"  WHERE k.run_id = c.run_id AND k.cell = c.name),"
+		" steps_ms, shutdown_ms, failed_step"
 		" FROM cells c WHERE run_id = ? ORDER BY name", t, error);
 	int rc;
 
@@ -361,6 +407,9 @@ GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,
 		c->boot_ms = sqlite3_column_int64(st, 9);
 		c->total_ms = sqlite3_column_int64(st, 10);
 		c->expected_crash = sqlite3_column_int(st, 11);
+		c->steps_ms = sqlite3_column_int64(st, 13);
+		c->shutdown_ms = sqlite3_column_int64(st, 14);
+		c->failed_step = col(st, 15);
 		c->crashes = g_ptr_array_new_with_free_func(g_free);
 		if (titles) {
 			g_auto(GStrv) v = g_strsplit(titles, "\n", -1);
@@ -383,15 +432,26 @@ GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
 {
 	g_autoptr(GPtrArray) runs = hh_archive_runs(a, error);
 	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
-	const char *baseline = NULL;
+	g_autoptr(GHashTable) kinds = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) baselines = g_hash_table_new(g_str_hash,
+							  g_str_equal);
 
 	if (!runs)
 		return NULL;
-	for (guint i = 0; i < runs->len && !baseline; i++) {
+	/* The newest complete run of each matrix and label stays: it is
+	 * what the next run of that kind is compared with. */
+	for (guint i = 0; i < runs->len; i++) {
 		HhArchiveRun *r = runs->pdata[i];
+		char *kind = g_strdup_printf("%s\n%s", r->matrix ? r->matrix : "",
+					     r->label ? r->label : "");
 
-		if (r->complete)
-			baseline = r->id;
+		if (!r->complete || g_hash_table_contains(kinds, kind)) {
+			g_free(kind);
+			continue;
+		}
+		g_hash_table_add(kinds, kind);
+		g_hash_table_add(baselines, r->id);
 	}
 	if (!exec(a, "BEGIN", error))
 		return NULL;
@@ -402,7 +462,7 @@ GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
 		const char *t[] = { r->id, NULL };
 		sqlite3_stmt *st;
 
-		if ((!old && !extra) || g_strcmp0(r->id, baseline) == 0)
+		if ((!old && !extra) || g_hash_table_contains(baselines, r->id))
 			continue;
 		st = prepare(a, "DELETE FROM runs WHERE id = ?", t, error);
 		if (!st || !step_done(a, st, "pruning a run", error)) {
@@ -414,4 +474,82 @@ GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
 	if (!exec(a, "COMMIT", error))
 		return NULL;
 	return g_steal_pointer(&gone);
+}
+
+GPtrArray *hh_archive_kernels(HhArchive *a, const char *run_id,
+			      GError **error)
+{
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)hh_archive_kernel_free);
+	const char *t[] = { run_id, NULL };
+	sqlite3_stmt *st = prepare(a,
+		"SELECT name, release, cache_key, source_identity, patches,"
+		" series_hash, config_hash FROM kernels WHERE run_id = ?"
+		" ORDER BY rowid", t, error);
+	int rc;
+
+	if (!st)
+		return NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		HhArchiveKernel *k = g_new0(HhArchiveKernel, 1);
+
+		k->name = col(st, 0);
+		k->release = col(st, 1);
+		k->cache_key = col(st, 2);
+		k->identity = col(st, 3);
+		k->patches = (guint)sqlite3_column_int(st, 4);
+		k->series_hash = col(st, 5);
+		k->config_hash = col(st, 6);
+		g_ptr_array_add(out, k);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		fail(a, "listing kernels", error);
+		return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
+GPtrArray *hh_archive_history(HhArchive *a, const char *cell,
+			      const char *matrix, guint limit, GError **error)
+{
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)hh_archive_history_free);
+	g_autofree char *lim = g_strdup_printf("%u", limit ? limit : 1000000);
+	const char *t[] = { cell, NUL_TEXT(matrix), lim, NULL };
+	sqlite3_stmt *st = prepare(a,
+		"SELECT r.id, r.start, c.status, c.expected_crash"
+		" FROM cells c JOIN runs r ON r.id = c.run_id"
+		" WHERE (c.name = ?1 OR c.name GLOB ?1 || '~[0-9]*')"
+		" AND (?2 IS NULL OR r.matrix = ?2)"
+		" ORDER BY r.start DESC, r.id DESC, c.name LIMIT ?3", t, error);
+	int rc;
+
+	if (!st)
+		return NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		HhArchiveHistory *h = g_new0(HhArchiveHistory, 1);
+
+		h->run_id = col(st, 0);
+		h->start = col(st, 1);
+		h->status = col(st, 2);
+		h->expected_crash = sqlite3_column_int(st, 3);
+		g_ptr_array_add(out, h);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		fail(a, "reading a cell's history", error);
+		return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
+void hh_archive_history_free(HhArchiveHistory *h)
+{
+	if (!h)
+		return;
+	g_free(h->run_id);
+	g_free(h->start);
+	g_free(h->status);
+	g_free(h);
 }

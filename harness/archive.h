@@ -23,6 +23,8 @@ typedef struct {
 	char **only;		/* the run's selection, to resume it */
 	char **exclude;
 	guint repeat;
+	char *label;		/* "nightly", or NULL */
+	char **planned;		/* every cell name the run set out to run */
 	gboolean complete;
 	guint cells;		/* counted from the cells table */
 	guint failed;		/* fail, crash, timeout, error */
@@ -39,12 +41,36 @@ typedef struct {
 	char *boot;
 	char *dir;
 	gint64 boot_ms;
+	gint64 steps_ms;
+	gint64 shutdown_ms;
 	gint64 total_ms;
+	char *failed_step;	/* "line L: TEXT", or NULL */
 	gboolean expected_crash;
 	GPtrArray *crashes;	/* titles (char*) */
 } HhArchiveCell;
 
+typedef struct {
+	char *name;
+	char *release;
+	char *cache_key;
+	char *identity;		/* source: tarball SHA-256, git HEAD, ... */
+	guint patches;
+	char *series_hash;	/* SHA-256 of the series' patches, or NULL */
+	char *config_hash;	/* SHA-256 of the final .config */
+} HhArchiveKernel;
+
+/* One past verdict of a cell (or of one of its repeats). */
+typedef struct {
+	char *run_id;
+	char *start;
+	char *status;
+	gboolean expected_crash;
+} HhArchiveHistory;
+
 void hh_archive_run_free(HhArchiveRun *r);
+void hh_archive_kernel_free(HhArchiveKernel *k);
+void hh_archive_history_free(HhArchiveHistory *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhArchiveKernel, hh_archive_kernel_free)
 void hh_archive_cell_free(HhArchiveCell *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhArchiveRun, hh_archive_run_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhArchiveCell, hh_archive_cell_free)
@@ -53,7 +79,7 @@ HhArchive *hh_archive_open(const char *path, GError **error);
 void hh_archive_close(HhArchive *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhArchive, hh_archive_close)
 
-#define HH_ARCHIVE_SCHEMA 1
+#define HH_ARCHIVE_SCHEMA 2
 
 gboolean hh_archive_run_begin(HhArchive *a, const HhArchiveRun *run,
 			      GError **error);
@@ -61,9 +87,7 @@ gboolean hh_archive_run_end(HhArchive *a, const char *run_id,
 			    const char *end, gboolean complete,
 			    GError **error);
 gboolean hh_archive_kernel(HhArchive *a, const char *run_id,
-			   const char *name, const char *release,
-			   const char *cache_key, const char *identity,
-			   guint patches, GError **error);
+			   const HhArchiveKernel *k, GError **error);
 gboolean hh_archive_cell(HhArchive *a, const char *run_id,
 			 const HhArchiveCell *cell, GError **error);
 
@@ -74,8 +98,8 @@ HhArchiveRun *hh_archive_run(HhArchive *a, const char *run_id,
 /*
  * Forgets runs: all but the newest keep ones (keep 0: no limit) and, if
  * before is not NULL, those that started before it (ISO 8601).  The newest
- * complete run is never removed: it is the baseline later runs compare
- * with.  Returns the ids removed (their result directories are the
+ * complete run of each matrix and label is never removed: it is the
+ * baseline later runs of that kind compare with.  Returns the ids removed (their result directories are the
  * caller's).
  */
 GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
@@ -85,5 +109,15 @@ GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
 GPtrArray *hh_archive_runs(HhArchive *a, GError **error);
 GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,
 			    GError **error);
+GPtrArray *hh_archive_kernels(HhArchive *a, const char *run_id,
+			      GError **error);
+
+/*
+ * A cell's verdicts across runs (repeats "NAME~N" included), newest
+ * first, at most limit (0: all); only runs of matrix unless it is NULL.
+ */
+GPtrArray *hh_archive_history(HhArchive *a, const char *cell,
+			      const char *matrix, guint limit,
+			      GError **error);
 
 #endif

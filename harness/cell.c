@@ -43,6 +43,7 @@ void hh_cell_result_free(HhCellResult *r)
 	g_free(r->reason);
 	g_free(r->phase);
 	g_free(r->boot_mode);
+	g_free(r->failed_step);
 	if (r->crashes)
 		g_ptr_array_unref(r->crashes);
 	g_free(r);
@@ -54,6 +55,7 @@ typedef struct {
 	HhVerdict verdict;
 	char *message;
 	guint ms;
+	GPtrArray *matches;	/* log lines its log expectations matched */
 } StepOutcome;
 
 static void outcome_free(gpointer p)
@@ -62,6 +64,8 @@ static void outcome_free(gpointer p)
 
 	g_free(o->text);
 	g_free(o->message);
+	if (o->matches)
+		g_ptr_array_unref(o->matches);
 	g_free(o);
 }
 
@@ -78,6 +82,7 @@ typedef struct {
 	guint step_ms_total;
 	guint shutdown_ms;
 	guint64 peak_rss_kb;
+	GPtrArray *matches;	/* of the step running now */
 } Cell;
 
 static void set_verdict(Cell *c, HhVerdict v, const char *phase,
@@ -179,6 +184,22 @@ typedef struct {
 	guint from;		/* first log record of the window */
 	guint to;		/* one past the last */
 } Window;
+
+/* At most this many matched lines per step go to result.json, for the
+ * report to highlight. */
+#define MAX_MATCHES_KEPT 16
+
+static void keep_matches(Cell *c, GRegex *re, Window w)
+{
+	for (guint i = w.from; i < w.to; i++) {
+		const HhKmsgRecord *r = hh_agent_log_get(c->agent, i);
+
+		if (c->matches->len >= MAX_MATCHES_KEPT)
+			return;
+		if (r && g_regex_match(re, r->text, 0, NULL))
+			g_ptr_array_add(c->matches, g_strdup(r->text));
+	}
+}
 
 static guint count_matches(Cell *c, GRegex *re, Window w)
 {
@@ -327,8 +348,11 @@ static gboolean check_expect(Cell *c, const HhExpect *e, Window w,
 
 		if (e->within_ms && (e->kind == HH_EXP_LOG))
 			w.to = hh_agent_log_len(c->agent);
-		if (check_once(c, e, w, &m, error))
+		if (check_once(c, e, w, &m, error)) {
+			if (e->kind == HH_EXP_LOG)
+				keep_matches(c, e->regex, w);
 			return TRUE;
+		}
 		if (*error)
 			return FALSE;
 		if (hh_now_ms() >= deadline) {
@@ -414,7 +438,12 @@ static void record_step(Cell *c, const HhStep *s, HhVerdict v,
 	o->verdict = v;
 	o->message = g_strdup(message);
 	o->ms = (guint)(hh_now_ms() - t0);
+	o->matches = g_steal_pointer(&c->matches);
+	c->matches = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(c->outcomes, o);
+	if (v != HH_V_PASS && !c->result->failed_step)
+		c->result->failed_step = g_strdup_printf("line %u: %s",
+							 s->line, s->text);
 }
 
 /* Runs one step; FALSE stops the scenario. */
@@ -758,6 +787,14 @@ static void write_result(Cell *c)
 		}
 		json_builder_set_member_name(b, "ms");
 		json_builder_add_int_value(b, o->ms);
+		if (o->matches && o->matches->len) {
+			json_builder_set_member_name(b, "matches");
+			json_builder_begin_array(b);
+			for (guint k = 0; k < o->matches->len; k++)
+				json_builder_add_string_value(
+					b, o->matches->pdata[k]);
+			json_builder_end_array(b);
+		}
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -901,6 +938,7 @@ HhCellResult *hh_cell_run(const HhCellSpec *spec)
 	c.t0 = hh_now_ms();
 	c.result = g_new0(HhCellResult, 1);
 	c.outcomes = g_ptr_array_new_with_free_func(outcome_free);
+	c.matches = g_ptr_array_new_with_free_func(g_free);
 	c.baseline = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	if (!hh_mkdir_p(spec->dir, 0755, &err)) {
 		set_verdict(&c, HH_V_ERROR, "setup", "%s", err->message);
@@ -935,8 +973,11 @@ out:
 	if (run_dir)
 		hh_rm_rf(run_dir, NULL);
 	c.result->seconds = (hh_now_ms() - c.t0) / 1000.0;
+	c.result->steps_ms = c.step_ms_total;
+	c.result->shutdown_ms = c.shutdown_ms;
 	write_result(&c);
 	g_ptr_array_unref(c.outcomes);
+	g_ptr_array_unref(c.matches);
 	g_hash_table_unref(c.baseline);
 	if (c.crashes)
 		g_ptr_array_unref(c.crashes);

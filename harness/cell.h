@@ -53,6 +53,9 @@ typedef struct {
 	char *phase;		/* timeout: boot, step N, shutdown */
 	double seconds;
 	guint boot_ms;
+	guint steps_ms;		/* all steps */
+	guint shutdown_ms;
+	char *failed_step;	/* "line L: TEXT" of the first failing step */
 	gboolean expected;	/* a crash the scenario said would happen */
 	char *boot_mode;	/* "cold", "snapshot", "cold (restore failed: ...)" */
 	GPtrArray *crashes;	/* titles (char*) of the kernel's reports */

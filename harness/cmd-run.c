@@ -65,6 +65,7 @@ typedef struct {
 	HhArchive *archive;	/* NULL if it could not be opened */
 	gboolean resuming;	/* the run is already in the archive */
 	char *run_id;
+	GHashTable *prebuilt;	/* kernel name -> O= build directory */
 } Run;
 
 static void kernel_free(gpointer p)
@@ -98,6 +99,42 @@ static gboolean kernel_used(GPtrArray *cells, HhMatrixKernel *def)
 	return FALSE;
 }
 
+static char *file_hash(const char *path);
+
+/* A kernel built elsewhere (bisect, a developer's tree): DIR is its O=
+ * directory, with arch/x86/boot/bzImage, .config and
+ * include/config/kernel.release. */
+static HhKernelBuild *prebuilt_kernel(const char *name, const char *dir,
+				      GError **error)
+{
+	g_autoptr(HhKernelBuild) b = g_new0(HhKernelBuild, 1);
+	g_autofree char *rel = g_build_filename(dir, "include", "config",
+						"kernel.release", NULL);
+	g_autofree char *hash = NULL;
+
+	b->dir = g_canonicalize_filename(dir, NULL);
+	b->bzimage = g_build_filename(b->dir, "arch", "x86", "boot", "bzImage",
+				      NULL);
+	b->config = g_build_filename(b->dir, ".config", NULL);
+	if (!g_file_test(b->bzimage, G_FILE_TEST_IS_REGULAR) ||
+	    !g_file_test(b->config, G_FILE_TEST_IS_REGULAR)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+			    "--kernel-build %s=%s: no arch/x86/boot/bzImage and "
+			    ".config there (give the O= directory of a finished "
+			    "x86_64 build)", name, dir);
+		return NULL;
+	}
+	if (g_file_get_contents(rel, &b->release, NULL, NULL))
+		g_strstrip(b->release);
+	else
+		b->release = g_strdup("unknown");
+	hash = file_hash(b->bzimage);
+	b->key = g_strdup_printf("prebuilt-%.16s", hash ? hash : "unreadable");
+	b->source_identity = g_strdup_printf("prebuilt:%s", b->dir);
+	b->cached = TRUE;
+	return g_steal_pointer(&b);
+}
+
 /* Builds (or finds) the kernels the selected cells use, in matrix order. */
 static gboolean build_kernels(Run *run, GPtrArray *cells, gboolean quiet,
 			      GError **error)
@@ -111,13 +148,25 @@ static gboolean build_kernels(Run *run, GPtrArray *cells, gboolean quiet,
 		k->def = run->matrix->kernels->pdata[i];
 		k->def->spec.quiet = quiet;
 		g_ptr_array_add(run->kernels, k);
-		k->build = hh_kernel_build(&k->def->spec, error);
-		if (!k->build)
-			return FALSE;
-		fprintf(stderr, "kernel %s: %s %s (%.1f s)\n", k->def->name,
-			k->build->waited ? "built by another process," :
-			k->build->cached ? "cached" : "built",
-			k->build->release, k->build->seconds);
+		if (g_hash_table_contains(run->prebuilt, k->def->name)) {
+			const char *dir = g_hash_table_lookup(run->prebuilt,
+							      k->def->name);
+
+			k->build = prebuilt_kernel(k->def->name, dir, error);
+			if (!k->build)
+				return FALSE;
+			fprintf(stderr, "kernel %s: prebuilt %s in %s\n",
+				k->def->name, k->build->release, k->build->dir);
+		} else {
+			k->build = hh_kernel_build(&k->def->spec, error);
+			if (!k->build)
+				return FALSE;
+			fprintf(stderr, "kernel %s: %s %s (%.1f s)\n",
+				k->def->name,
+				k->build->waited ? "built by another process," :
+				k->build->cached ? "cached" : "built",
+				k->build->release, k->build->seconds);
+		}
 		k->kconfig = hh_kconfig_load(k->build->config, error);
 		if (!k->kconfig)
 			return FALSE;
@@ -221,6 +270,9 @@ static void archive_cell(Run *run, Job *j)
 		.reason = j->result->reason, .phase = j->result->phase,
 		.boot = j->result->boot_mode, .dir = j->spec.dir,
 		.boot_ms = j->result->boot_ms,
+		.steps_ms = j->result->steps_ms,
+		.shutdown_ms = j->result->shutdown_ms,
+		.failed_step = j->result->failed_step,
 		.total_ms = (gint64)(j->result->seconds * 1000),
 		.expected_crash = j->result->expected,
 		.crashes = j->result->crashes,
@@ -315,8 +367,17 @@ static void plan_jobs(Run *run, GPtrArray *cells, const char *results,
 						       c->kernel->name,
 						       c->variant->name, leaf, NULL);
 			j->spec.rerun = g_strdup_printf(
-				"hotplug-harness run --matrix %s --results %s --only '%s'",
-				run->matrix->path, results, c->name);
+				"hotplug-harness run --matrix %s --results %s --only '%s'%s%s%s%s",
+				run->matrix->path, results, c->name,
+				g_hash_table_contains(run->prebuilt, c->kernel->name) ?
+					" --kernel-build " : "",
+				g_hash_table_contains(run->prebuilt, c->kernel->name) ?
+					c->kernel->name : "",
+				g_hash_table_contains(run->prebuilt, c->kernel->name) ?
+					"=" : "",
+				g_hash_table_contains(run->prebuilt, c->kernel->name) ?
+					(char *)g_hash_table_lookup(run->prebuilt,
+								    c->kernel->name) : "");
 			j->cost = cell_cost(c, accel);
 			g_ptr_array_add(run->jobs, j);
 		}
@@ -522,30 +583,77 @@ static void drop_done(Run *run, GHashTable *done)
 
 /* results/archive.sqlite: the run and its kernels now, cells as they end.
  * A broken archive costs a warning, never the run. */
+/* SHA-256 over the series file and its patches, in order; NULL for a
+ * kernel without patches. */
+static char *series_hash(const char *patches_dir)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autoptr(GPtrArray) files = NULL;
+
+	if (!patches_dir)
+		return NULL;
+	files = hh_kernel_series(patches_dir, NULL);
+	if (!files)
+		return NULL;
+	for (guint i = 0; i < files->len; i++) {
+		g_autofree char *text = NULL;
+		gsize len = 0;
+
+		if (!g_file_get_contents(files->pdata[i], &text, &len, NULL))
+			return NULL;
+		g_checksum_update(sum, (const guchar *)text, (gssize)len);
+	}
+	return g_strdup(g_checksum_get_string(sum));
+}
+
+static char *file_hash(const char *path)
+{
+	g_autofree char *text = NULL;
+	gsize len = 0;
+
+	if (!path || !g_file_get_contents(path, &text, &len, NULL))
+		return NULL;
+	return g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+					   (const guchar *)text, len);
+}
+
 static void open_archive(Run *run, const char *results, const char *start,
 			 const char *matrix, char **only, char **exclude,
-			 guint repeat)
+			 guint repeat, const char *label)
 {
 	g_autofree char *path = g_build_filename(results, "archive.sqlite", NULL);
 	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) planned = g_ptr_array_new();
 	HhArchiveRun r = {
 		.id = run->run_id, .start = (char *)start,
 		.host = (char *)g_get_host_name(), .version = PACKAGE_VERSION,
 		.matrix = (char *)matrix, .only = only, .exclude = exclude,
-		.repeat = repeat,
+		.repeat = repeat, .label = (char *)label,
 	};
 
+	for (guint i = 0; i < run->jobs->len; i++)
+		g_ptr_array_add(planned, ((Job *)run->jobs->pdata[i])->spec.name);
+	g_ptr_array_add(planned, NULL);
+	r.planned = (char **)planned->pdata;
 	run->archive = hh_archive_open(path, &err);
 	if (run->archive && run->resuming)
 		return;
 	if (run->archive && hh_archive_run_begin(run->archive, &r, &err)) {
 		for (guint i = 0; i < run->kernels->len; i++) {
 			Kernel *k = run->kernels->pdata[i];
+			g_autofree char *sh = k->build->n_patches ?
+				series_hash(k->def->spec.patches_dir) : NULL;
+			g_autofree char *ch = file_hash(k->build->config);
+			HhArchiveKernel ak = {
+				.name = k->def->name,
+				.release = k->build->release,
+				.cache_key = k->build->key,
+				.identity = k->build->source_identity,
+				.patches = k->build->n_patches,
+				.series_hash = sh, .config_hash = ch,
+			};
 
-			hh_archive_kernel(run->archive, run->run_id, k->def->name,
-					  k->build->release, k->build->key,
-					  k->build->source_identity,
-					  k->build->n_patches, NULL);
+			hh_archive_kernel(run->archive, run->run_id, &ak, NULL);
 		}
 		return;
 	}
@@ -625,9 +733,15 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 
 int hh_cmd_run(int argc, char **argv)
 {
+	return hh_run_argv(argc, argv, NULL);
+}
+
+int hh_run_argv(int argc, char **argv, char **run_dir_out)
+{
 	g_autofree char *matrix = NULL, *results = NULL, *accel_s = NULL;
 	g_autofree char *suppress = NULL, *matrix_path = NULL, *boot_s = NULL;
-	g_autofree char *resume = NULL;
+	g_autofree char *resume = NULL, *label = NULL;
+	g_auto(GStrv) kernel_builds = NULL;
 	g_autoptr(GHashTable) done_cells = NULL;
 	g_autoptr(GPtrArray) groups = NULL;
 	BootMode boot = BOOT_AUTO;
@@ -666,6 +780,13 @@ int hh_cmd_run(int argc, char **argv)
 		  "seconds for each request to the guest (default 60)", "S" },
 		{ "suppressions", 0, 0, G_OPTION_ARG_FILENAME, &suppress,
 		  "known kernel-log noise (default configs/suppressions)", "FILE" },
+		{ "kernel-build", 0, 0, G_OPTION_ARG_STRING_ARRAY,
+		  &kernel_builds, "boot the matrix's kernel NAME from a "
+		  "finished build (its O= directory) instead of building it "
+		  "(repeatable)", "NAME=DIR" },
+		{ "label", 0, 0, G_OPTION_ARG_STRING, &label,
+		  "a label for the archive (nightly runs are 'nightly')",
+		  "TEXT" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
 		  "no build progress", NULL },
 		{ NULL },
@@ -730,10 +851,26 @@ int hh_cmd_run(int argc, char **argv)
 			       hh_data_path("configs/default.matrix");
 	run.kernels = g_ptr_array_new_with_free_func(kernel_free);
 	run.jobs = g_ptr_array_new_with_free_func(job_free);
+	g_mutex_init(&run.lock);
+	run.prebuilt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     g_free);
+	for (guint i = 0; kernel_builds && kernel_builds[i]; i++) {
+		const char *eq = strchr(kernel_builds[i], '=');
+
+		if (!eq || eq == kernel_builds[i] || !eq[1]) {
+			fprintf(stderr, "hotplug-harness run: --kernel-build '%s': "
+					"expected NAME=DIR\n", kernel_builds[i]);
+			code = HH_EXIT_USAGE;
+			goto out;
+		}
+		g_hash_table_replace(run.prebuilt,
+				     g_strndup(kernel_builds[i],
+					       (gsize)(eq - kernel_builds[i])),
+				     g_strdup(eq + 1));
+	}
 	run.tty = isatty(2);
 	run.keep_going = keep_going;
 	run.resuming = resume != NULL;
-	g_mutex_init(&run.lock);
 	{
 		g_autofree char *sp = suppress ? g_strdup(suppress) :
 					       hh_data_path("configs/suppressions");
@@ -785,7 +922,7 @@ int hh_cmd_run(int argc, char **argv)
 		accel == HH_ACCEL_KVM ? "KVM" : "TCG", run_dir);
 	write_run_json(&run, run_dir, run_id, start, FALSE);
 	open_archive(&run, results, start, matrix_path, only, exclude,
-		     (guint)repeat);
+		     (guint)repeat, label);
 	if (boot != BOOT_COLD) {
 		groups = group_jobs(&run, boot, &err);
 		if (!groups)
@@ -831,6 +968,8 @@ int hh_cmd_run(int argc, char **argv)
 		run.counts[HH_V_CRASH], run.counts[HH_V_TIMEOUT],
 		run.counts[HH_V_ERROR], run.counts[HH_V_SKIP],
 		run.expected_crashes, (hh_now_ms() - run.t0) / 1000.0, run_dir);
+	if (run_dir_out)
+		*run_dir_out = g_strdup(run_dir);
 	failures = run.counts[HH_V_FAIL] + run.counts[HH_V_CRASH] +
 		   run.counts[HH_V_TIMEOUT] + run.counts[HH_V_ERROR];
 	if (hh_spawn_interrupted())
@@ -846,6 +985,7 @@ out:
 	g_ptr_array_unref(run.jobs);
 	g_ptr_array_unref(run.kernels);
 	g_clear_pointer(&run.matrix, hh_matrix_free);
+	g_clear_pointer(&run.prebuilt, g_hash_table_unref);
 	g_mutex_clear(&run.lock);
 	return code;
 }

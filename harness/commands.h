@@ -28,6 +28,11 @@ int hh_cmd_initramfs(int argc, char **argv);
 int hh_cmd_run(int argc, char **argv);
 int hh_cmd_results(int argc, char **argv);
 
+/* hotplug-harness run, for commands built on it (nightly, bisect-step):
+ * the same options; *run_dir_out (if not NULL) gets the run's directory
+ * once it exists. */
+int hh_run_argv(int argc, char **argv, char **run_dir_out);
+
 /* Prints "hotplug-harness: MESSAGE" and returns the exit code for it. */
 int hh_report_error(const GError *error);
 

@@ -39,7 +39,10 @@ static void test_write_and_read_back(void)
 	g_ptr_array_add(titles, "WARNING in f");
 	crash.crashes = titles;
 	g_assert_true(hh_archive_run_begin(a, &run, &err));
-	g_assert_true(hh_archive_kernel(a, "r1", "k", "6.1.192", "key", "id", 5, &err));
+	g_assert_true(hh_archive_kernel(a, "r1", &(HhArchiveKernel){
+		.name = "k", .release = "6.1.192", .cache_key = "key",
+		.identity = "id", .patches = 5, .series_hash = "s",
+		.config_hash = "c" }, &err));
 	g_assert_true(hh_archive_cell(a, "r1", &pass, &err));
 	g_assert_true(hh_archive_cell(a, "r1", &crash, &err));
 	g_assert_no_error(err);
