@@ -748,6 +748,8 @@ static void write_result(Cell *c)
 	json_builder_add_string_value(b, c->result->reason);
 	json_builder_set_member_name(b, "phase");
 	json_builder_add_string_value(b, c->result->phase);
+	json_builder_set_member_name(b, "failed_step");
+	json_builder_add_string_value(b, c->result->failed_step);
 	json_builder_set_member_name(b, "expected_crash");
 	json_builder_add_boolean_value(b, c->result->expected);
 	json_builder_set_member_name(b, "boot");
