@@ -700,9 +700,14 @@ static void analyse_log(Cell *c)
 		lines[i] = hh_agent_log_get(c->agent, i)->text;
 	c->crashes = hh_logcheck_scan(lines, n, c->spec->suppressions);
 	c->result->crashes = g_ptr_array_new_with_free_func(g_free);
-	for (guint i = 0; i < c->crashes->len; i++)
-		g_ptr_array_add(c->result->crashes, g_strdup(
-			((HhCrash *)c->crashes->pdata[i])->title));
+	/* Suppressed reports stay in result.json, not in the verdict's
+	 * titles (what compare and bisect look at). */
+	for (guint i = 0; i < c->crashes->len; i++) {
+		HhCrash *k = c->crashes->pdata[i];
+
+		if (!k->suppressed_by)
+			g_ptr_array_add(c->result->crashes, g_strdup(k->title));
+	}
 	for (guint i = 0; i < c->crashes->len; i++) {
 		HhCrash *k = c->crashes->pdata[i];
 		GRegex *want = c->spec->scenario->expect_crash;

@@ -58,7 +58,7 @@ typedef struct {
 	char *failed_step;	/* "line L: TEXT" of the first failing step */
 	gboolean expected;	/* a crash the scenario said would happen */
 	char *boot_mode;	/* "cold", "snapshot", "cold (restore failed: ...)" */
-	GPtrArray *crashes;	/* titles (char*) of the kernel's reports */
+	GPtrArray *crashes;	/* titles (char*) of its unsuppressed reports */
 } HhCellResult;
 
 void hh_cell_result_free(HhCellResult *r);

@@ -17,6 +17,8 @@ static const HhCommand commands[] = {
 	{ "run", "boot a matrix of kernels x variants x scenarios", hh_cmd_run },
 	{ "results", "list archived runs, show one run's cells, prune old ones",
 	  hh_cmd_results },
+	{ "report", "write an archived run as KTAP, JUnit, KCIDB or HTML",
+	  hh_cmd_report },
 };
 
 int hh_report_error(const GError *error)

@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The HTML report: a static directory, no script, no external files.
+ *   index.html     the run, its kernels and one heat map per kernel
+ *                  (scenarios x variants, coloured by verdict)
+ *   history.html   each cell's verdicts across archived runs of the matrix
+ *   cells/K/V/S.html  one page per cell: verdict, timeline (inline SVG),
+ *                  steps, crash reports, the command that re-runs it,
+ *                  the kernel log (step markers, assertion matches and
+ *                  crash excerpts highlighted) and the agent transcript
+ * Everything from a guest is cleaned (escape.h) and escaped.
+ */
+#include "config.h"
+
+#include "report.h"
+#include "report-priv.h"
+#include "escape.h"
+#include "hh-error.h"
+#include "util.h"
+
+#include <string.h>
+
+#define HISTORY_RUNS 20
+#define TIMELINE_WIDTH 880
+
+static const char style[] =
+	"<style>\n"
+	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
+	"h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
+	"table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}\n"
+	"th{background:#f3f3f3;text-align:left}\n"
+	"table.heat td.v{width:7em;text-align:center;padding:0}\n"
+	"table.heat td.v a{display:block;padding:6px 2px;color:#fff;text-decoration:none}\n"
+	".pass{background:#2e7d32;color:#fff}.fail{background:#e65100;color:#fff}\n"
+	".crash{background:#b71c1c;color:#fff}.timeout{background:#6a1b9a;color:#fff}\n"
+	".error{background:#37474f;color:#fff}.skip{background:#9e9e9e;color:#fff}\n"
+	".xfail{background:#00838f;color:#fff}.missing{background:#fff;color:#555;outline:1px dashed #999}\n"
+	".none{background:#fafafa}\n"
+	".flaky{background:repeating-linear-gradient(45deg,#2e7d32 0 6px,#e65100 6px 12px)}\n"
+	"table.heat td.flaky a{display:inline-block;padding:6px 4px}\n"
+	"span.rep{display:inline-block;min-width:1.2em;margin:1px;padding:0 2px}\n"
+	"pre{background:#f8f8f8;border:1px solid #ddd;padding:6px;overflow-x:auto;font-size:12px}\n"
+	"pre.log span{display:block;white-space:pre-wrap}\n"
+	"pre.log .mark{background:#e3f2fd;font-weight:bold}\n"
+	"pre.log .match{background:#fff59d}\n"
+	"pre.log .crashline{background:#ffcdd2}\n"
+	".badge{padding:2px 8px;border-radius:3px}\n"
+	"td.h span{display:inline-block;width:14px;height:14px;margin:0 1px}\n"
+	"</style>\n";
+
+static void page_begin(GString *o, const char *title)
+{
+	g_string_append(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+			   "<meta charset=\"utf-8\">\n<title>");
+	hh_markup_append(o, title);
+	g_string_append(o, "</title>\n");
+	g_string_append(o, style);
+	g_string_append(o, "</head>\n<body>\n");
+}
+
+static void page_end(GString *o)
+{
+	g_string_append(o, "</body>\n</html>\n");
+}
+
+/* A file-name component: [A-Za-z0-9._+-] only, never "." or "..". */
+static char *safe_component(const char *s)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = s ? s : ""; *p && out->len < 200; p++)
+		g_string_append_c(out, g_ascii_isalnum(*p) || strchr("._+-", *p) ?
+					       *p : '_');
+	if (!out->len || out->str[0] == '.')
+		g_string_prepend_c(out, '_');
+	return g_string_free(out, FALSE);
+}
+
+/* cells/K/V/S.html, relative to the report directory. */
+static char *cell_page(const HhArchiveCell *c)
+{
+	g_autofree char *k = safe_component(c->kernel);
+	g_autofree char *v = safe_component(c->variant);
+	g_autofree char *leaf = safe_component(strrchr(c->name, '/') ?
+					       strrchr(c->name, '/') + 1 :
+					       c->name);
+
+	return g_strdup_printf("cells/%s/%s/%s.html", k, v, leaf);
+}
+
+/* The name without a repeat suffix "~N". */
+static char *base_name(const char *name)
+{
+	const char *t = strrchr(name, '~');
+
+	if (t && t[1] && strspn(t + 1, "0123456789") == strlen(t + 1))
+		return g_strndup(name, (gsize)(t - name));
+	return g_strdup(name);
+}
+
+static const char *history_verdict(const HhArchiveHistory *h)
+{
+	return h->expected_crash ? "xfail" : h->status;
+}
+
+/* ---- index.html ---- */
+
+static gint str_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted distinct values of a cell field, for one kernel. */
+static GPtrArray *axis(HhRep *r, const char *kernel, gboolean variants)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; i < r->cells->len; i++) {
+		HhArchiveCell *c = r->cells->pdata[i];
+		const char *v = variants ? c->variant : c->scenario;
+		g_autofree char *b = NULL;
+
+		if (g_strcmp0(c->kernel, kernel) || !v)
+			continue;
+		if (!variants) {
+			b = base_name(v);
+			v = b;
+		}
+		if (!g_hash_table_contains(seen, v)) {
+			char *keep = g_strdup(v);
+
+			g_hash_table_add(seen, keep);
+			g_ptr_array_add(out, keep);
+		}
+	}
+	g_ptr_array_set_free_func(out, g_free);
+	g_ptr_array_sort(out, str_cmp);
+	return out;
+}
+
+static void heat_map(GString *o, HhRep *r, const char *kernel)
+{
+	g_autoptr(GPtrArray) vars = axis(r, kernel, TRUE);
+	g_autoptr(GPtrArray) scens = axis(r, kernel, FALSE);
+
+	hh_markup_printf(o, "<h2 id=\"kernel-%s\">Kernel %s</h2>\n", kernel,
+			 kernel);
+	g_string_append(o, "<table class=\"heat\">\n<tr><th>scenario \\ variant</th>");
+	for (guint v = 0; v < vars->len; v++)
+		hh_markup_printf(o, "<th>%s</th>", (char *)vars->pdata[v]);
+	g_string_append(o, "</tr>\n");
+	for (guint s = 0; s < scens->len; s++) {
+		hh_markup_printf(o, "<tr><th>%s</th>", (char *)scens->pdata[s]);
+		for (guint v = 0; v < vars->len; v++) {
+			GString *links = g_string_new(NULL);
+			const char *first = NULL;
+			guint n = 0;
+			gboolean mixed = FALSE;
+
+			for (guint i = 0; i < r->rcells->len; i++) {
+				HhRepCell *c = r->rcells->pdata[i];
+				g_autofree char *sb = base_name(c->cell->scenario ?
+								c->cell->scenario : "");
+				g_autofree char *href = NULL;
+				const char *verdict = hh_rep_verdict(c);
+
+				if (g_strcmp0(c->cell->kernel, kernel) ||
+				    g_strcmp0(c->cell->variant, vars->pdata[v]) ||
+				    g_strcmp0(sb, scens->pdata[s]))
+					continue;
+				href = cell_page(c->cell);
+				if (first && !g_str_equal(first, verdict))
+					mixed = TRUE;
+				if (!first)
+					first = verdict;
+				n++;
+				hh_markup_printf(links,
+					"<a class=\"%s\" href=\"%s\" title=\"%s: %s\">%s</a>",
+					verdict, href, c->cell->name, verdict,
+					verdict);
+			}
+			if (n) {
+				hh_markup_printf(o, "<td class=\"v %s\">",
+						 mixed ? "flaky" : first);
+				g_string_append(o, links->str);
+				g_string_append(o, "</td>");
+			} else {
+				g_string_append(o, "<td class=\"v none\"></td>");
+			}
+			g_string_free(links, TRUE);
+		}
+		g_string_append(o, "</tr>\n");
+	}
+	g_string_append(o, "</table>\n");
+}
+
+static void summary(GString *o, HhRep *r)
+{
+	static const char *const kinds[] = { "pass", "fail", "crash", "timeout",
+					     "error", "skip", "xfail",
+					     "missing" };
+	guint n[G_N_ELEMENTS(kinds)] = { 0 };
+
+	for (guint i = 0; i < r->rcells->len; i++) {
+		const char *v = hh_rep_verdict(r->rcells->pdata[i]);
+
+		for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
+			if (g_str_equal(v, kinds[k]))
+				n[k]++;
+	}
+	g_string_append(o, "<p id=\"counts\">");
+	hh_markup_printf(o, "%u cells:", r->rcells->len);
+	for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
+		if (n[k])
+			hh_markup_printf(o, " <span class=\"badge %s\">%u %s</span>",
+					 kinds[k], n[k], kinds[k]);
+	g_string_append(o, "</p>\n");
+}
+
+static char *index_page(HhRep *r)
+{
+	GString *o = g_string_new(NULL);
+	g_autofree char *title = g_strdup_printf("hotplug-harness run %s",
+						 r->run->id);
+
+	page_begin(o, title);
+	hh_markup_printf(o, "<h1>%s</h1>\n", title);
+	g_string_append(o, "<table>\n");
+	hh_markup_printf(o, "<tr><th>matrix</th><td>%s</td></tr>\n",
+			 r->run->matrix ? r->run->matrix : "");
+	hh_markup_printf(o, "<tr><th>start</th><td>%s</td></tr>\n",
+			 r->run->start ? r->run->start : "");
+	hh_markup_printf(o, "<tr><th>end</th><td>%s</td></tr>\n",
+			 r->run->end ? r->run->end : "(not ended)");
+	hh_markup_printf(o, "<tr><th>state</th><td>%s</td></tr>\n",
+			 r->run->complete ? "complete" : "incomplete");
+	hh_markup_printf(o, "<tr><th>host</th><td>%s</td></tr>\n",
+			 r->run->host ? r->run->host : "");
+	hh_markup_printf(o, "<tr><th>harness</th><td>%s</td></tr>\n",
+			 r->run->version ? r->run->version : "");
+	if (r->run->label)
+		hh_markup_printf(o, "<tr><th>label</th><td>%s</td></tr>\n",
+				 r->run->label);
+	g_string_append(o, "</table>\n");
+	summary(o, r);
+	g_string_append(o, "<p><a href=\"history.html\">History of every cell "
+			   "across archived runs</a></p>\n");
+	g_string_append(o, "<h2>Kernels</h2>\n<table>\n<tr><th>name</th>"
+			   "<th>release</th><th>source</th><th>patches</th>"
+			   "<th>series SHA-256</th><th>config SHA-256</th></tr>\n");
+	for (guint k = 0; k < r->kernels->len; k++) {
+		HhArchiveKernel *ker = r->kernels->pdata[k];
+
+		hh_markup_printf(o, "<tr><td>%s</td><td>%s</td><td>%s</td>"
+				 "<td>%u</td><td>%s</td><td>%s</td></tr>\n",
+				 ker->name, ker->release ? ker->release : "",
+				 ker->identity ? ker->identity : "",
+				 ker->patches,
+				 ker->series_hash ? ker->series_hash : "-",
+				 ker->config_hash ? ker->config_hash : "-");
+	}
+	g_string_append(o, "</table>\n");
+	for (guint k = 0; k < r->kernels->len; k++)
+		heat_map(o, r, ((HhArchiveKernel *)r->kernels->pdata[k])->name);
+	g_string_append(o, "<p>Colours: <span class=\"badge pass\">pass</span> "
+			   "<span class=\"badge fail\">fail</span> "
+			   "<span class=\"badge crash\">crash</span> "
+			   "<span class=\"badge timeout\">timeout</span> "
+			   "<span class=\"badge error\">error</span> "
+			   "<span class=\"badge skip\">skip</span> "
+			   "<span class=\"badge xfail\">expected crash</span> "
+			   "<span class=\"badge missing\">not run</span></p>\n");
+	page_end(o);
+	return g_string_free(o, FALSE);
+}
+
+/* ---- history ---- */
+
+/* Runs (newest first) and, per base cell name, verdicts by run id. */
+typedef struct {
+	GPtrArray *runs;	/* run ids, newest first */
+	GHashTable *starts;	/* run id -> start */
+	GHashTable *cells;	/* base name -> (run id -> "v1 v2 ...") */
+	GPtrArray *names;	/* base names, sorted */
+} History;
+
+static void history_free(History *h)
+{
+	g_ptr_array_unref(h->runs);
+	g_hash_table_unref(h->starts);
+	g_hash_table_unref(h->cells);
+	g_ptr_array_unref(h->names);
+}
+
+static gint newest_first(gconstpointer a, gconstpointer b, gpointer starts)
+{
+	const char *ra = *(const char *const *)a, *rb = *(const char *const *)b;
+	int c = g_strcmp0(g_hash_table_lookup(starts, rb),
+			  g_hash_table_lookup(starts, ra));
+
+	return c ? c : strcmp(rb, ra);
+}
+
+static void history_load(HhRep *r, History *h)
+{
+	h->runs = g_ptr_array_new_with_free_func(g_free);
+	h->starts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	h->cells = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					 (GDestroyNotify)g_hash_table_unref);
+	h->names = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < r->cells->len; i++) {
+		HhArchiveCell *c = r->cells->pdata[i];
+		g_autofree char *base = base_name(c->name);
+		g_autoptr(GPtrArray) past = NULL;
+		GHashTable *by_run;
+
+		if (g_hash_table_contains(h->cells, base))
+			continue;
+		by_run = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       g_free);
+		g_hash_table_insert(h->cells, g_strdup(base), by_run);
+		g_ptr_array_add(h->names, g_strdup(base));
+		past = hh_archive_history(r->archive, base, r->run->matrix,
+					  HISTORY_RUNS * 8, NULL);
+		for (guint k = 0; past && k < past->len; k++) {
+			HhArchiveHistory *e = past->pdata[k];
+			char *prev = g_hash_table_lookup(by_run, e->run_id);
+
+			g_hash_table_replace(by_run, g_strdup(e->run_id),
+					     prev ? g_strdup_printf("%s %s", prev,
+								   history_verdict(e)) :
+						    g_strdup(history_verdict(e)));
+			if (!g_hash_table_contains(h->starts, e->run_id)) {
+				g_hash_table_insert(h->starts, g_strdup(e->run_id),
+						    g_strdup(e->start ? e->start : ""));
+				g_ptr_array_add(h->runs, g_strdup(e->run_id));
+			}
+		}
+	}
+	g_ptr_array_sort_with_data(h->runs, newest_first, h->starts);
+	if (h->runs->len > HISTORY_RUNS)
+		g_ptr_array_set_size(h->runs, HISTORY_RUNS);
+	g_ptr_array_sort(h->names, str_cmp);
+}
+
+/* One square per run: the verdict, or "flaky" where repeats differ. */
+static void history_row(GString *o, History *h, const char *base)
+{
+	GHashTable *by_run = g_hash_table_lookup(h->cells, base);
+
+	g_string_append(o, "<td class=\"h\">");
+	for (guint k = 0; k < h->runs->len; k++) {
+		const char *run = h->runs->pdata[k];
+		const char *vs = by_run ? g_hash_table_lookup(by_run, run) : NULL;
+		g_auto(GStrv) parts = vs ? g_strsplit(vs, " ", -1) : NULL;
+		const char *cls = parts ? parts[0] : "none";
+
+		for (guint i = 1; parts && parts[i]; i++)
+			if (!g_str_equal(parts[i], parts[0]))
+				cls = "flaky";
+		hh_markup_printf(o, "<span class=\"%s\" title=\"%s: %s\"></span>",
+				 g_str_equal(cls, "flaky") ? "fail" : cls, run,
+				 vs ? vs : "not in this run");
+	}
+	g_string_append(o, "</td>");
+}
+
+static char *history_page(HhRep *r, History *h)
+{
+	GString *o = g_string_new(NULL);
+
+	page_begin(o, "hotplug-harness history");
+	g_string_append(o, "<h1>History</h1>\n");
+	hh_markup_printf(o, "<p>Verdicts of the cells of run %s in the last %u "
+			 "archived runs of %s, newest on the left (hover for "
+			 "the run). <a href=\"index.html\">Back to the run</a>"
+			 "</p>\n", r->run->id, h->runs->len,
+			 r->run->matrix ? r->run->matrix : "its matrix");
+	g_string_append(o, "<table>\n<tr><th>cell</th><th>runs</th></tr>\n");
+	for (guint i = 0; i < h->names->len; i++) {
+		hh_markup_printf(o, "<tr><td>%s</td>", (char *)h->names->pdata[i]);
+		history_row(o, h, h->names->pdata[i]);
+		g_string_append(o, "</tr>\n");
+	}
+	g_string_append(o, "</table>\n");
+	page_end(o);
+	return g_string_free(o, FALSE);
+}
+
+/* ---- cell pages ---- */
+
+static gint64 int_member(JsonObject *o, const char *name)
+{
+	return o ? json_object_get_int_member_with_default(o, name, 0) : 0;
+}
+
+static void timeline(GString *o, HhRepCell *c, GPtrArray *steps)
+{
+	JsonObject *d = c->result && json_object_has_member(c->result, "durations_ms") ?
+		json_object_get_object_member(c->result, "durations_ms") : NULL;
+	gint64 boot = int_member(d, "boot"), shut = int_member(d, "shutdown");
+	gint64 total = boot + shut, x = 0;
+	double scale;
+
+	for (guint i = 0; i < steps->len; i++)
+		total += int_member(steps->pdata[i], "ms");
+	total = MAX(total, int_member(d, "total"));
+	if (total <= 0)
+		return;
+	scale = (double)TIMELINE_WIDTH / (double)total;
+	g_string_append_printf(o, "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\""
+			       " width=\"%d\" height=\"56\" role=\"img\">\n",
+			       TIMELINE_WIDTH + 20);
+	for (guint i = 0; i <= steps->len + 1; i++) {
+		g_autofree char *label = NULL, *text = NULL;
+		const char *cls;
+		gint64 ms;
+		double w, x0 = 10 + x * scale;
+
+		if (i == 0) {
+			ms = boot;
+			label = g_strdup("boot");
+			text = g_strdup("boot");
+			cls = "#1565c0";
+		} else if (i == steps->len + 1) {
+			ms = shut;
+			label = g_strdup("shutdown");
+			text = g_strdup("shutdown");
+			cls = "#78909c";
+		} else {
+			JsonObject *s = steps->pdata[i - 1];
+			const char *st = json_object_get_string_member_with_default(
+				s, "status", "error");
+			g_autofree char *t = hh_text_clean_str(
+				json_object_get_string_member_with_default(s, "step", ""),
+				300);
+
+			ms = int_member(s, "ms");
+			label = g_strdup_printf("step %u", i - 1);
+			text = g_strdup_printf("step %u: %s", i - 1, t);
+			cls = g_str_equal(st, "pass") ? "#43a047" :
+			      g_str_equal(st, "fail") ? "#e65100" : "#b71c1c";
+		}
+		w = MAX(ms * scale, 1.0);
+		g_string_append_printf(o, "<rect x=\"%.1f\" y=\"8\" width=\"%.1f\""
+				       " height=\"26\" fill=\"%s\" stroke=\"#fff\">",
+				       x0, w, cls);
+		hh_markup_printf(o, "<title>%s: ", text);
+		g_string_append_printf(o, "%" G_GINT64_FORMAT " ms</title></rect>\n", ms);
+		if (w > 48) {
+			g_string_append_printf(o, "<text x=\"%.1f\" y=\"26\" font-size=\"11\""
+					       " fill=\"#fff\">", x0 + 3);
+			hh_markup_printf(o, "%s", label);
+			g_string_append(o, "</text>\n");
+		}
+		x += ms;
+	}
+	g_string_append_printf(o, "<text x=\"10\" y=\"50\" font-size=\"11\">0 ms</text>"
+			       "<text x=\"%d\" y=\"50\" font-size=\"11\" text-anchor=\"end\">"
+			       "%" G_GINT64_FORMAT " ms</text>\n</svg>\n",
+			       TIMELINE_WIDTH + 10, total);
+}
+
+/* The message of a kmsg.log line "<P>[ T] MESSAGE". */
+static const char *message_of(const char *line)
+{
+	const char *p = strstr(line, "] ");
+
+	return line[0] == '<' && p ? p + 2 : line;
+}
+
+static void kernel_log(GString *o, HhRepCell *c, GPtrArray *steps,
+		       GPtrArray *crashes)
+{
+	g_autofree char *path = g_build_filename(c->cell->dir, "kmsg.log", NULL);
+	g_autofree char *text = hh_text_read_file(path, HH_REPORT_LOG_MAX);
+	g_autoptr(GHashTable) matches = g_hash_table_new_full(g_str_hash,
+							     g_str_equal,
+							     g_free, NULL);
+	g_autoptr(GHashTable) crashy = g_hash_table_new_full(g_str_hash,
+							    g_str_equal,
+							    g_free, NULL);
+	g_auto(GStrv) lines = NULL;
+
+	g_string_append(o, "<h2>Kernel log</h2>\n");
+	if (!text) {
+		g_string_append(o, "<p>(no kmsg.log)</p>\n");
+		return;
+	}
+	for (guint i = 0; i < steps->len; i++) {
+		JsonObject *s = steps->pdata[i];
+		JsonArray *m = json_object_has_member(s, "matches") &&
+			JSON_NODE_HOLDS_ARRAY(json_object_get_member(s, "matches")) ?
+			json_object_get_array_member(s, "matches") : NULL;
+
+		for (guint k = 0; m && k < json_array_get_length(m); k++) {
+			JsonNode *n = json_array_get_element(m, k);
+
+			if (JSON_NODE_HOLDS_VALUE(n) &&
+			    json_node_get_value_type(n) == G_TYPE_STRING)
+				g_hash_table_add(matches, hh_text_clean_str(
+					json_node_get_string(n), 4096));
+		}
+	}
+	for (guint i = 0; i < crashes->len; i++) {
+		g_autofree char *ex = hh_text_clean_str(
+			json_object_get_string_member_with_default(
+				crashes->pdata[i], "excerpt", ""), 1 << 20);
+		g_auto(GStrv) el = g_strsplit(ex, "\n", -1);
+
+		for (guint k = 0; el[k]; k++)
+			if (*el[k])
+				g_hash_table_add(crashy, g_strdup(message_of(el[k])));
+	}
+	g_string_append(o, "<p>Highlighted: <span class=\"badge\" "
+			   "style=\"background:#e3f2fd\">step markers</span> "
+			   "<span class=\"badge\" style=\"background:#fff59d\">"
+			   "assertion matches</span> <span class=\"badge\" "
+			   "style=\"background:#ffcdd2\">crash excerpts</span></p>\n");
+	g_string_append(o, "<pre class=\"log\" id=\"kmsg\">");
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		const char *msg = message_of(lines[i]);
+		const char *cls = g_str_has_prefix(msg, "hh-mark: ") ? "mark" :
+				  g_hash_table_contains(crashy, msg) ? "crashline" :
+				  g_hash_table_contains(matches, msg) ? "match" : NULL;
+
+		if (!lines[i + 1] && !*lines[i])
+			break;
+		if (cls && g_str_has_prefix(msg, "hh-mark: step ") &&
+		    strstr(msg, " begin: "))
+			g_string_append_printf(o, "<span class=\"%s\" id=\"step-%u\">",
+					       cls, (guint)atoi(msg + 14));
+		else if (cls)
+			g_string_append_printf(o, "<span class=\"%s\">", cls);
+		else
+			g_string_append(o, "<span>");
+		hh_markup_append(o, lines[i]);
+		g_string_append(o, "</span>");
+	}
+	g_string_append(o, "</pre>\n");
+}
+
+static void cell_body(GString *o, HhRep *r, HhRepCell *c, History *h,
+		      const char *root)
+{
+	g_autoptr(GPtrArray) steps = hh_rep_steps(c);
+	g_autoptr(GPtrArray) crashes = hh_rep_crashes(c);
+	g_autofree char *reason = hh_text_clean_str(c->cell->reason, 8192);
+	g_autofree char *failed = hh_text_clean_str(c->cell->failed_step, 8192);
+	g_autofree char *rerun = hh_rep_result_str(c, "rerun");
+	g_autofree char *base = base_name(c->cell->name);
+	g_autofree char *agent = NULL, *apath = NULL;
+	const char *v = hh_rep_verdict(c);
+
+	hh_markup_printf(o, "<p><a href=\"%sindex.html\">Run %s</a> &middot; "
+			 "<a href=\"%shistory.html\">history</a></p>\n", root,
+			 r->run->id, root);
+	hh_markup_printf(o, "<h1>%s</h1>\n", c->cell->name);
+	hh_markup_printf(o, "<p id=\"verdict\"><span class=\"badge %s\">%s</span> %s</p>\n",
+			 v, v, reason ? reason : "");
+	g_string_append(o, "<table>\n");
+	if (failed)
+		hh_markup_printf(o, "<tr><th>first failing step</th><td>%s</td></tr>\n",
+				 failed);
+	hh_markup_printf(o, "<tr><th>boot</th><td>%s</td></tr>\n",
+			 c->cell->boot ? c->cell->boot : "");
+	g_string_append_printf(o, "<tr><th>durations</th><td>boot %" G_GINT64_FORMAT
+			       " ms, steps %" G_GINT64_FORMAT " ms, shutdown %"
+			       G_GINT64_FORMAT " ms, total %" G_GINT64_FORMAT
+			       " ms</td></tr>\n", c->cell->boot_ms,
+			       c->cell->steps_ms, c->cell->shutdown_ms,
+			       c->cell->total_ms);
+	if (c->cell->dir)
+		hh_markup_printf(o, "<tr><th>files</th><td>%s</td></tr>\n",
+				 c->cell->dir);
+	g_string_append(o, "<tr><th>history</th>");
+	history_row(o, h, base);
+	g_string_append(o, "</tr>\n</table>\n");
+	if (rerun) {
+		g_string_append(o, "<h2>Re-run</h2>\n<pre id=\"rerun\">");
+		hh_markup_append(o, rerun);
+		g_string_append(o, "</pre>\n");
+	}
+	g_string_append(o, "<h2>Timeline</h2>\n");
+	timeline(o, c, steps);
+	g_string_append(o, "<h2>Steps</h2>\n<table id=\"steps\">\n<tr><th>#</th>"
+			   "<th>line</th><th>step</th><th>status</th><th>ms</th>"
+			   "<th>message</th></tr>\n");
+	for (guint i = 0; i < steps->len; i++) {
+		JsonObject *s = steps->pdata[i];
+		g_autofree char *t = hh_text_clean_str(
+			json_object_get_string_member_with_default(s, "step", ""), 4096);
+		g_autofree char *m = hh_text_clean_str(
+			json_object_get_string_member_with_default(s, "message", ""), 8192);
+		g_autofree char *st = hh_text_clean_str(
+			json_object_get_string_member_with_default(s, "status", ""), 64);
+
+		hh_markup_printf(o, "<tr><td><a href=\"#step-%u\">%u</a></td>", i, i);
+		g_string_append_printf(o, "<td>%" G_GINT64_FORMAT "</td>",
+				       int_member(s, "line"));
+		hh_markup_printf(o, "<td>%s</td><td class=\"%s\">%s</td>", t, st, st);
+		g_string_append_printf(o, "<td>%" G_GINT64_FORMAT "</td>",
+				       int_member(s, "ms"));
+		hh_markup_printf(o, "<td>%s</td></tr>\n", m);
+	}
+	g_string_append(o, "</table>\n");
+	if (crashes->len) {
+		g_string_append(o, "<h2>Kernel reports</h2>\n");
+		for (guint i = 0; i < crashes->len; i++) {
+			JsonObject *k = crashes->pdata[i];
+			g_autofree char *t = hh_text_clean_str(
+				json_object_get_string_member_with_default(k, "title", ""), 2048);
+			g_autofree char *ex = hh_text_clean_str(
+				json_object_get_string_member_with_default(k, "excerpt", ""),
+				1 << 20);
+			g_autofree char *sup = hh_text_clean_str(
+				json_object_get_string_member_with_default(k, "suppressed_by", ""),
+				2048);
+
+			hh_markup_printf(o, "<h3>%s</h3>\n", t);
+			if (*sup)
+				hh_markup_printf(o, "<p>suppressed: %s</p>\n", sup);
+			g_string_append(o, "<pre class=\"crash\">");
+			hh_markup_append(o, ex);
+			g_string_append(o, "</pre>\n");
+		}
+	}
+	if (c->cell->dir)
+		kernel_log(o, c, steps, crashes);
+	g_string_append(o, "<h2>Agent transcript</h2>\n<pre id=\"agent\">");
+	if (c->cell->dir) {
+		apath = g_build_filename(c->cell->dir, "agent.log", NULL);
+		agent = hh_text_read_file(apath, HH_REPORT_LOG_MAX);
+	}
+	hh_markup_append(o, agent ? agent : "(no agent.log)");
+	g_string_append(o, "</pre>\n");
+}
+
+gboolean hh_rep_write_html(HhRep *r, const char *dir, GError **error)
+{
+	History h;
+	g_autofree char *index = NULL, *hist = NULL;
+	g_autofree char *ipath = g_build_filename(dir, "index.html", NULL);
+	g_autofree char *hpath = g_build_filename(dir, "history.html", NULL);
+	gboolean ok = TRUE;
+
+	if (!hh_mkdir_p(dir, 0755, error))
+		return FALSE;
+	history_load(r, &h);
+	for (guint i = 0; ok && i < r->rcells->len; i++) {
+		HhRepCell *c = r->rcells->pdata[i];
+		g_autofree char *rel = cell_page(c->cell);
+		g_autofree char *path = g_build_filename(dir, rel, NULL);
+		g_autofree char *pdir = g_path_get_dirname(path);
+		GString *o = g_string_new(NULL);
+
+		page_begin(o, c->cell->name);
+		cell_body(o, r, c, &h, "../../../");
+		page_end(o);
+		ok = hh_mkdir_p(pdir, 0755, error) &&
+		     hh_write_file(path, o->str, (gssize)o->len, error);
+		g_string_free(o, TRUE);
+	}
+	if (ok) {
+		index = index_page(r);
+		hist = history_page(r, &h);
+		ok = hh_write_file(ipath, index, -1, error) &&
+		     hh_write_file(hpath, hist, -1, error);
+	}
+	history_free(&h);
+	return ok;
+}
