@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "archive.h"
+
 /*
  * One file per subcommand (cmd-NAME.c), each exporting one entry in the
  * table in main.c.  A new command touches: its cmd-*.c, the table, the
@@ -28,11 +30,19 @@ int hh_cmd_initramfs(int argc, char **argv);
 int hh_cmd_run(int argc, char **argv);
 int hh_cmd_results(int argc, char **argv);
 int hh_cmd_report(int argc, char **argv);
+int hh_cmd_compare(int argc, char **argv);
+int hh_cmd_nightly(int argc, char **argv);
 
 /* hotplug-harness run, for commands built on it (nightly, bisect-step):
  * the same options; *run_dir_out (if not NULL) gets the run's directory
  * once it exists. */
 int hh_run_argv(int argc, char **argv, char **run_dir_out);
+
+/* Compares two runs and prints (or writes to out) the comparison in
+ * format (text, json, junit); *bad: regressions or new crash titles. */
+gboolean hh_compare_print(HhArchive *a, const char *base, const char *new_id,
+			  const char *format, guint history, const char *out,
+			  gboolean *bad, GError **error);
 
 /* Prints "hotplug-harness: MESSAGE" and returns the exit code for it. */
 int hh_report_error(const GError *error);

@@ -22,6 +22,7 @@ typedef enum {
 	HH_ERROR_QEMU,		/* QEMU failed or exited */
 	HH_ERROR_QMP,		/* QEMU answered a QMP command with an error */
 	HH_ERROR_CANCELLED,	/* interrupted by a signal */
+	HH_ERROR_NOT_FOUND,	/* no such run, baseline, file */
 } HhErrorCode;
 
 #endif

@@ -19,6 +19,10 @@ static const HhCommand commands[] = {
 	  hh_cmd_results },
 	{ "report", "write an archived run as KTAP, JUnit, KCIDB or HTML",
 	  hh_cmd_report },
+	{ "compare", "regressions, fixes, flaky cells and new crash titles "
+	  "between two runs", hh_cmd_compare },
+	{ "nightly", "build, run the nightly matrix, report, compare with the "
+	  "last nightly", hh_cmd_nightly },
 };
 
 int hh_report_error(const GError *error)

@@ -51,7 +51,7 @@ static const char style[] =
 static void page_begin(GString *o, const char *title)
 {
 	g_string_append(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-			   "<meta charset=\"utf-8\">\n<title>");
+			   "<meta charset=\"utf-8\"/>\n<title>");
 	hh_markup_append(o, title);
 	g_string_append(o, "</title>\n");
 	g_string_append(o, style);
@@ -554,7 +554,7 @@ static void cell_body(GString *o, HhRep *r, HhRepCell *c, History *h,
 	g_autofree char *agent = NULL, *apath = NULL;
 	const char *v = hh_rep_verdict(c);
 
-	hh_markup_printf(o, "<p><a href=\"%sindex.html\">Run %s</a> &middot; "
+	hh_markup_printf(o, "<p><a href=\"%sindex.html\">Run %s</a> &#183; "
 			 "<a href=\"%shistory.html\">history</a></p>\n", root,
 			 r->run->id, root);
 	hh_markup_printf(o, "<h1>%s</h1>\n", c->cell->name);
