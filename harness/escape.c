@@ -85,8 +85,12 @@ char *hh_text_clean_str(const char *s, gsize max)
 	return s ? hh_text_clean(s, strlen(s), max) : NULL;
 }
 
-void hh_markup_append(GString *out, const char *text)
+void hh_markup_append(GString *out, const char *raw)
 {
+	/* Cleaning clean text changes nothing; anything else is made safe
+	 * here, whatever the caller forgot. */
+	g_autofree char *text = hh_text_clean_str(raw, 0);
+
 	for (const char *p = text; p && *p; p++) {
 		switch (*p) {
 		case '&':

@@ -23,12 +23,12 @@ char *hh_text_clean(const char *data, gsize len, gsize max);
 /* hh_text_clean() of a NUL-terminated string (NULL gives NULL). */
 char *hh_text_clean_str(const char *s, gsize max);
 
-/* Appends text (already clean) to out with & < > " ' escaped, for XML
- * and HTML text and attribute values. */
+/* Appends text to out cleaned (hh_text_clean(), unbounded) and with
+ * & < > " ' escaped, for XML and HTML text and attribute values. */
 void hh_markup_append(GString *out, const char *text);
 
-/* Appends printf-style output with every string argument escaped: %s
- * takes clean text. */
+/* Appends printf-style output (%s %u %d %%) with every string argument
+ * as hh_markup_append() writes it. */
 void hh_markup_printf(GString *out, const char *fmt, ...)
 	G_GNUC_PRINTF(2, 3);
 

@@ -491,8 +491,11 @@ static char *kcidb_component(const char *s)
 	return g_strdelimit(g_steal_pointer(&clean), ".", '_');
 }
 
-static void kv(JsonBuilder *b, const char *k, const char *v)
+/* A string member, cleaned whatever its source. */
+static void kv(JsonBuilder *b, const char *k, const char *raw)
 {
+	g_autofree char *v = hh_text_clean_str(raw, 0);
+
 	json_builder_set_member_name(b, k);
 	if (v)
 		json_builder_add_string_value(b, v);
