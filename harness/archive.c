@@ -9,6 +9,9 @@
 struct _HhArchive {
 	sqlite3 *db;
 	char *path;
+	/* One transaction at a time on this connection, whatever thread
+	 * (cells of a -j run finish on several). */
+	GMutex txn;
 };
 
 /* Each entry moves the schema from version i to i + 1. */
@@ -118,9 +121,15 @@ static gboolean migrate(HhArchive *a, GError **error)
 	sqlite3_stmt *st;
 	int version;
 
+	/* Under the write lock: two harnesses opening a new archive at once
+	 * must not both create it. */
+	if (!exec(a, "BEGIN IMMEDIATE", error))
+		return FALSE;
 	if (sqlite3_prepare_v2(a->db, "PRAGMA user_version", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return fail(a, "reading the schema version", error);
+	    SQLITE_OK) {
+		fail(a, "reading the schema version", error);
+		goto rollback;
+	}
 	sqlite3_step(st);
 	version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -129,19 +138,20 @@ static gboolean migrate(HhArchive *a, GError **error)
 			    "archive %s has schema %d, newer than this "
 			    "harness knows (%d): use a newer hotplug-harness",
 			    a->path, version, HH_ARCHIVE_SCHEMA);
-		return FALSE;
+		goto rollback;
 	}
 	for (; version < HH_ARCHIVE_SCHEMA; version++) {
 		g_autofree char *sql = g_strdup_printf(
-			"BEGIN; %s PRAGMA user_version = %d; COMMIT;",
-			migrations[version], version + 1);
+			"%s PRAGMA user_version = %d;", migrations[version],
+			version + 1);
 
-		if (!exec(a, sql, error)) {
-			exec(a, "ROLLBACK", NULL);
-			return FALSE;
-		}
+		if (!exec(a, sql, error))
+			goto rollback;
 	}
-	return TRUE;
+	return exec(a, "COMMIT", error);
+rollback:
+	exec(a, "ROLLBACK", NULL);
+	return FALSE;
 }
 
 HhArchive *hh_archive_open(const char *path, GError **error)
@@ -149,6 +159,7 @@ HhArchive *hh_archive_open(const char *path, GError **error)
 	g_autoptr(HhArchive) a = g_new0(HhArchive, 1);
 
 	a->path = g_strdup(path);
+	g_mutex_init(&a->txn);
 	if (sqlite3_open_v2(path, &a->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_FULLMUTEX,
@@ -171,6 +182,7 @@ void hh_archive_close(HhArchive *a)
 	if (!a)
 		return;
 	sqlite3_close(a->db);
+	g_mutex_clear(&a->txn);
 	g_free(a->path);
 	g_free(a);
 }
@@ -251,7 +263,21 @@ gboolean hh_archive_kernel(HhArchive *a, const char *run_id,
 	return st && step_done(a, st, "recording a kernel", error);
 }
 
+static gboolean cell_txn(HhArchive *a, const char *run_id,
+			 const HhArchiveCell *c, GError **error);
+
 gboolean hh_archive_cell(HhArchive *a, const char *run_id,
+			 const HhArchiveCell *c, GError **error)
+{
+	gboolean ok;
+
+	g_mutex_lock(&a->txn);
+	ok = cell_txn(a, run_id, c, error);
+	g_mutex_unlock(&a->txn);
+	return ok;
+}
+
+static gboolean cell_txn(HhArchive *a, const char *run_id,
 			 const HhArchiveCell *c, GError **error)
 {
 	g_autofree char *boot_ms = g_strdup_printf("%" G_GINT64_FORMAT, c->boot_ms);
@@ -268,7 +294,9 @@ gboolean hh_archive_cell(HhArchive *a, const char *run_id,
 			    NULL };
 	sqlite3_stmt *st;
 
-	if (!exec(a, "BEGIN", error))
+	/* IMMEDIATE: take the write lock now (waiting for another process
+	 * up to the busy timeout) rather than fail half way. */
+	if (!exec(a, "BEGIN IMMEDIATE", error))
 		return FALSE;
 	/* A cell run again (resume) replaces its crash titles too. */
 	st = prepare(a, "DELETE FROM crashes WHERE run_id = ? AND cell = ?",
@@ -453,8 +481,11 @@ GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
 		g_hash_table_add(kinds, kind);
 		g_hash_table_add(baselines, r->id);
 	}
-	if (!exec(a, "BEGIN", error))
+	g_mutex_lock(&a->txn);
+	if (!exec(a, "BEGIN IMMEDIATE", error)) {
+		g_mutex_unlock(&a->txn);
 		return NULL;
+	}
 	for (guint i = 0; i < runs->len; i++) {
 		HhArchiveRun *r = runs->pdata[i];
 		gboolean old = before && g_strcmp0(r->start, before) < 0;
@@ -467,12 +498,17 @@ GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
 		st = prepare(a, "DELETE FROM runs WHERE id = ?", t, error);
 		if (!st || !step_done(a, st, "pruning a run", error)) {
 			exec(a, "ROLLBACK", NULL);
+			g_mutex_unlock(&a->txn);
 			return NULL;
 		}
 		g_ptr_array_add(gone, g_strdup(r->id));
 	}
-	if (!exec(a, "COMMIT", error))
+	if (!exec(a, "COMMIT", error)) {
+		exec(a, "ROLLBACK", NULL);
+		g_mutex_unlock(&a->txn);
 		return NULL;
+	}
+	g_mutex_unlock(&a->txn);
 	return g_steal_pointer(&gone);
 }
 

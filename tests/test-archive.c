@@ -9,6 +9,8 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static char *temp_db(char **dir)
 {
@@ -157,6 +159,163 @@ static void test_prune_keeps_baseline(void)
 	hh_rm_rf(dir, NULL);
 }
 
+/* Two processes (two harness runs on one results directory), each with
+ * two threads writing cells at once (-j2): every cell lands, the
+ * database stays intact. */
+typedef struct {
+	HhArchive *a;
+	const char *run;
+	guint thread;
+} Writer;
+
+#define CELLS_PER_WRITER 100
+
+static gpointer write_cells(gpointer data)
+{
+	Writer *w = data;
+
+	for (guint i = 0; i < CELLS_PER_WRITER; i++) {
+		g_autoptr(GError) err = NULL;
+		g_autofree char *name = g_strdup_printf("k/v/t%u-%03u", w->thread, i);
+		HhArchiveCell c = { .name = name, .status = i % 7 ? "pass" : "fail",
+				    .reason = "r", .total_ms = i };
+
+		if (!hh_archive_cell(w->a, w->run, &c, &err))
+			return g_strdup(err->message);
+	}
+	return NULL;
+}
+
+static void writer_process(const char *path, const char *run)
+{
+	g_autoptr(GError) err = NULL;
+	HhArchive *a = hh_archive_open(path, &err);
+	HhArchiveRun r = { .id = (char *)run, .start = "2026-05-01" };
+	Writer w[2] = { { a, run, 0 }, { a, run, 1 } };
+	GThread *t[2];
+	int bad = 0;
+
+	if (!a || !hh_archive_run_begin(a, &r, &err))
+		_exit(2);
+	for (int i = 0; i < 2; i++)
+		t[i] = g_thread_new("writer", write_cells, &w[i]);
+	for (int i = 0; i < 2; i++) {
+		char *msg = g_thread_join(t[i]);
+
+		if (msg) {
+			g_printerr("writer %s: %s\n", run, msg);
+			bad = 1;
+		}
+	}
+	bad |= !hh_archive_run_end(a, run, "2026-05-02", TRUE, NULL);
+	hh_archive_close(a);
+	_exit(bad);
+}
+
+static void test_concurrent_writers(void)
+{
+	g_autofree char *dir = NULL, *path = temp_db(&dir);
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhArchive) a = hh_archive_open(path, &err);
+	const char *runs[] = { "p1", "p2" };
+	pid_t pid[2];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	g_assert_no_error(err);
+	for (int i = 0; i < 2; i++) {
+		pid[i] = fork();
+		g_assert_cmpint(pid[i], >=, 0);
+		if (pid[i] == 0)
+			writer_process(path, runs[i]);
+	}
+	/* A reader the whole time: never blocked, never an error. */
+	for (int busy = 2; busy;) {
+		g_autoptr(GPtrArray) r = hh_archive_runs(a, &err);
+
+		g_assert_no_error(err);
+		g_assert_nonnull(r);
+		busy = 0;
+		for (int i = 0; i < 2; i++) {
+			int status;
+
+			if (pid[i] && waitpid(pid[i], &status, WNOHANG) == pid[i]) {
+				g_assert_true(WIFEXITED(status));
+				g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+				pid[i] = 0;
+			}
+			busy += pid[i] != 0;
+		}
+		g_usleep(2000);
+	}
+	for (int i = 0; i < 2; i++) {
+		g_autoptr(GPtrArray) cells = hh_archive_cells(a, runs[i], &err);
+		g_autoptr(HhArchiveRun) r = hh_archive_run(a, runs[i], &err);
+
+		g_assert_no_error(err);
+		g_assert_cmpuint(cells->len, ==, 2 * CELLS_PER_WRITER);
+		g_assert_true(r->complete);
+		g_assert_cmpuint(r->failed, ==, 2 * ((CELLS_PER_WRITER + 6) / 7));
+	}
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL);
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+	g_assert_cmpstr((const char *)sqlite3_column_text(st, 0), ==, "ok");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	g_clear_pointer(&a, hh_archive_close);
+	hh_rm_rf(dir, NULL);
+}
+
+/* An archive written by schema 1 (session 1's harness) opens, migrates
+ * and keeps its runs and cells. */
+static void test_migrates_v1(void)
+{
+	g_autofree char *dir = NULL, *path = temp_db(&dir);
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhArchive) a = NULL;
+	g_autoptr(GPtrArray) cells = NULL;
+	g_autoptr(HhArchiveRun) r = NULL;
+	sqlite3 *db;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db,
+		"CREATE TABLE runs (id TEXT PRIMARY KEY, start TEXT NOT NULL,"
+		" end TEXT, host TEXT, harness_version TEXT, matrix TEXT,"
+		" only TEXT, exclude TEXT, repeat INTEGER NOT NULL DEFAULT 1,"
+		" complete INTEGER NOT NULL DEFAULT 0);"
+		"CREATE TABLE kernels (run_id TEXT NOT NULL REFERENCES runs(id)"
+		" ON DELETE CASCADE, name TEXT NOT NULL, release TEXT,"
+		" cache_key TEXT, source_identity TEXT, patches INTEGER,"
+		" PRIMARY KEY (run_id, name));"
+		"CREATE TABLE cells (run_id TEXT NOT NULL REFERENCES runs(id)"
+		" ON DELETE CASCADE, name TEXT NOT NULL, kernel TEXT,"
+		" variant TEXT, scenario TEXT, status TEXT NOT NULL, reason TEXT,"
+		" phase TEXT, boot TEXT, boot_ms INTEGER, total_ms INTEGER,"
+		" expected_crash INTEGER, dir TEXT, PRIMARY KEY (run_id, name));"
+		"CREATE TABLE crashes (run_id TEXT NOT NULL, cell TEXT NOT NULL,"
+		" title TEXT NOT NULL, FOREIGN KEY (run_id, cell) REFERENCES"
+		" cells(run_id, name) ON DELETE CASCADE);"
+		"INSERT INTO runs (id, start, matrix, complete) VALUES"
+		" ('old', '2026-01-01', 'm', 1);"
+		"INSERT INTO cells (run_id, name, status, total_ms) VALUES"
+		" ('old', 'k/v/s', 'fail', 5);"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	a = hh_archive_open(path, &err);
+	g_assert_no_error(err);
+	r = hh_archive_run(a, "old", &err);
+	g_assert_no_error(err);
+	g_assert_true(r->complete);
+	g_assert_null(r->label);
+	cells = hh_archive_cells(a, "old", &err);
+	g_assert_cmpuint(cells->len, ==, 1);
+	g_assert_cmpstr(((HhArchiveCell *)cells->pdata[0])->status, ==, "fail");
+	g_assert_null(((HhArchiveCell *)cells->pdata[0])->failed_step);
+	g_clear_pointer(&a, hh_archive_close);
+	hh_rm_rf(dir, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -164,5 +323,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/archive/newer-schema-refused", test_newer_schema_refused);
 	g_test_add_func("/archive/reopen-keeps-schema", test_reopen_keeps_schema);
 	g_test_add_func("/archive/prune-never-removes-the-baseline", test_prune_keeps_baseline);
+	g_test_add_func("/archive/two-processes-two-threads-each", test_concurrent_writers);
+	g_test_add_func("/archive/migrates-schema-1", test_migrates_v1);
 	return g_test_run();
 }
