@@ -103,6 +103,7 @@ int hh_cmd_nightly(int argc, char **argv)
 	g_ptr_array_add(rargv, g_strdup(results));
 	g_ptr_array_add(rargv, g_strdup("--label=nightly"));
 	g_ptr_array_add(rargv, g_strdup("--keep-going"));
+	g_ptr_array_add(rargv, g_strdup("--no-report"));
 	g_ptr_array_add(rargv, g_strdup_printf("--repeat=%d", repeat));
 	if (jobs > 0)
 		g_ptr_array_add(rargv, g_strdup_printf("--jobs=%d", jobs));

@@ -27,6 +27,7 @@
 #include "agent-client.h"
 #include "archive.h"
 #include "paths.h"
+#include "report.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -661,6 +662,19 @@ static void open_archive(Run *run, const char *results, const char *start,
 	g_clear_pointer(&run->archive, hh_archive_close);
 }
 
+/* The HTML report of the run, from the archive; a failure costs a
+ * warning, never the run's verdict. */
+static void write_report(Run *run, const char *run_dir)
+{
+	g_autofree char *dir = g_build_filename(run_dir, "report", NULL);
+	g_autoptr(GError) err = NULL;
+
+	if (hh_report_write(run->archive, run->run_id, HH_REPORT_HTML, dir, &err))
+		fprintf(stderr, "report:  %s/index.html\n", dir);
+	else
+		fprintf(stderr, "warning: no HTML report: %s\n", err->message);
+}
+
 static void write_run_json(Run *run, const char *dir, const char *run_id,
 			   const char *start, gboolean complete)
 {
@@ -747,7 +761,7 @@ int hh_run_argv(int argc, char **argv, char **run_dir_out)
 	BootMode boot = BOOT_AUTO;
 	g_auto(GStrv) only = NULL, exclude = NULL;
 	gint jobs = 0, boot_timeout = 120, request_timeout = 60, repeat = 1;
-	gboolean quiet = FALSE, keep_going = FALSE;
+	gboolean quiet = FALSE, keep_going = FALSE, no_report = FALSE;
 	GOptionEntry entries[] = {
 		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &matrix,
 		  "matrix file (default configs/default.matrix)", "FILE" },
@@ -787,6 +801,8 @@ int hh_run_argv(int argc, char **argv, char **run_dir_out)
 		{ "label", 0, 0, G_OPTION_ARG_STRING, &label,
 		  "a label for the archive (nightly runs are 'nightly')",
 		  "TEXT" },
+		{ "no-report", 0, 0, G_OPTION_ARG_NONE, &no_report,
+		  "do not write the HTML report into DIR/<run-id>/report", NULL },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
 		  "no build progress", NULL },
 		{ NULL },
@@ -968,6 +984,8 @@ int hh_run_argv(int argc, char **argv, char **run_dir_out)
 		run.counts[HH_V_CRASH], run.counts[HH_V_TIMEOUT],
 		run.counts[HH_V_ERROR], run.counts[HH_V_SKIP],
 		run.expected_crashes, (hh_now_ms() - run.t0) / 1000.0, run_dir);
+	if (run.archive && !no_report)
+		write_report(&run, run_dir);
 	if (run_dir_out)
 		*run_dir_out = g_strdup(run_dir);
 	failures = run.counts[HH_V_FAIL] + run.counts[HH_V_CRASH] +

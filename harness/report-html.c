@@ -63,13 +63,13 @@ static void page_end(GString *o)
 	g_string_append(o, "</body>\n</html>\n");
 }
 
-/* A file-name component: [A-Za-z0-9._+-] only, never "." or "..". */
+/* A file-name component: [A-Za-z0-9._+~-] only, never "." or "..". */
 static char *safe_component(const char *s)
 {
 	GString *out = g_string_new(NULL);
 
 	for (const char *p = s ? s : ""; *p && out->len < 200; p++)
-		g_string_append_c(out, g_ascii_isalnum(*p) || strchr("._+-", *p) ?
+		g_string_append_c(out, g_ascii_isalnum(*p) || strchr("._+~-", *p) ?
 					       *p : '_');
 	if (!out->len || out->str[0] == '.')
 		g_string_prepend_c(out, '_');
@@ -252,13 +252,19 @@ static char *index_page(HhRep *r)
 	for (guint k = 0; k < r->kernels->len; k++) {
 		HhArchiveKernel *ker = r->kernels->pdata[k];
 
+		g_autofree char *sh = g_strndup(ker->series_hash ?
+						ker->series_hash : "-", 16);
+		g_autofree char *ch = g_strndup(ker->config_hash ?
+						ker->config_hash : "-", 16);
+
 		hh_markup_printf(o, "<tr><td>%s</td><td>%s</td><td>%s</td>"
-				 "<td>%u</td><td>%s</td><td>%s</td></tr>\n",
+				 "<td>%u</td><td title=\"%s\">%s</td>"
+				 "<td title=\"%s\">%s</td></tr>\n",
 				 ker->name, ker->release ? ker->release : "",
 				 ker->identity ? ker->identity : "",
 				 ker->patches,
-				 ker->series_hash ? ker->series_hash : "-",
-				 ker->config_hash ? ker->config_hash : "-");
+				 ker->series_hash ? ker->series_hash : "", sh,
+				 ker->config_hash ? ker->config_hash : "", ch);
 	}
 	g_string_append(o, "</table>\n");
 	for (guint k = 0; k < r->kernels->len; k++)
