@@ -16,13 +16,13 @@ static int list_runs(HhArchive *a)
 
 	if (!runs)
 		return hh_report_error(err);
-	printf("%-24s %-20s %6s %6s  %s\n", "RUN", "START", "CELLS", "FAILED",
-	       "STATE");
+	printf("%-24s %-20s %6s %6s  %-8s %s\n", "RUN", "START", "CELLS",
+	       "FAILED", "LABEL", "STATE");
 	for (guint i = 0; i < runs->len; i++) {
 		HhArchiveRun *r = runs->pdata[i];
 
-		printf("%-24s %-20.19s %6u %6u  %s\n", r->id, r->start, r->cells,
-		       r->failed,
+		printf("%-24s %-20.19s %6u %6u  %-8s %s\n", r->id, r->start,
+		       r->cells, r->failed, r->label ? r->label : "-",
 		       r->complete ? "complete" :
 		       r->end ? "incomplete" : "running or killed");
 	}
