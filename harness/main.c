@@ -17,6 +17,10 @@ static const HhCommand commands[] = {
 	{ "run", "boot a matrix of kernels x variants x scenarios", hh_cmd_run },
 	{ "results", "list archived runs, show one run's cells, prune old ones",
 	  hh_cmd_results },
+	{ "bisect", "find the kernel commit that broke a cell (git bisect run)",
+	  hh_cmd_bisect },
+	{ "bisect-step", "test one commit, for 'git bisect run'",
+	  hh_cmd_bisect_step },
 };
 
 int hh_report_error(const GError *error)
