@@ -98,7 +98,9 @@ git -C "$repo" bisect reset >/dev/null 2>&1
 first=$(head -n 1 "$state/steps.tsv" | cut -f 3)
 awk -F '\t' '{ printf "# step %d %.12s %-5s build %6.1f s boot %5.1f s (%d boots)\n",
 	NR, $1, $2, $3, $4, $5 }' "$state/steps.tsv"
-echo "# repository $((t1 - t0)) s, bisect $total s"
+echo "# repository $((t1 - t0)) s, bisect $total s; bisect's report:"
+sed -n '/^steps (build/,$p' "$tmp/out" | sed 's/^/# /'
+
 slow=$(awk -F '\t' -v first="$first" 'NR > 1 && $3 > first / 2 { print $1 }' \
 	"$state/steps.tsv")
 if [ -n "$first" ] && [ -z "$slow" ]; then
