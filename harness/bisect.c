@@ -17,6 +17,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -126,8 +128,54 @@ char *hh_bisect_tree_dir(const char *tree)
 	return g_strdup_printf("%s/bisect/%.16s", hh_cache_dir(), id);
 }
 
+static guint kill_in(const char *build)
+{
+	g_autofree char *below = g_strdup_printf("%s/", build);
+	guint killed = 0;
+
+	/* Until none is left: a make may fork while we look. */
+	for (guint round = 0; round < 50; round++) {
+		g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+		const char *name;
+		guint found = 0;
+
+		while (d && (name = g_dir_read_name(d))) {
+			g_autofree char *link = NULL, *cwd = NULL;
+			pid_t pid;
+
+			if (!g_ascii_isdigit(name[0]))
+				continue;
+			pid = (pid_t)atoi(name);
+			if (pid == getpid())
+				continue;
+			link = g_strdup_printf("/proc/%s/cwd", name);
+			cwd = g_file_read_link(link, NULL);
+			if (!cwd || (!g_str_equal(cwd, build) &&
+				     !g_str_has_prefix(cwd, below)))
+				continue;
+			if (kill(pid, SIGKILL) == 0)
+				found++;
+		}
+		killed += found;
+		if (!found)
+			break;
+		g_usleep(50 * 1000);
+	}
+	return killed;
+}
+
+guint hh_bisect_kill_orphans(const char *tree)
+{
+	g_autofree char *dir = hh_bisect_tree_dir(tree);
+	g_autofree char *build = g_build_filename(dir, "src", "hh-build", NULL);
+
+	return kill_in(build);
+}
+
 static gboolean clone_open(Clone *c, const char *tree, GError **error)
 {
+	guint orphans;
+
 	g_autofree char *lock = NULL, *dotgit = NULL;
 
 	c->lock_fd = -1;
@@ -143,6 +191,11 @@ static gboolean clone_open(Clone *c, const char *tree, GError **error)
 			    "cannot lock '%s': %s", lock, g_strerror(errno));
 		return FALSE;
 	}
+	orphans = kill_in(c->build);
+	if (orphans)
+		fprintf(stderr, "bisect-step: killed %u process(es) an "
+				"interrupted step left in %s\n", orphans,
+			c->build);
 	dotgit = g_build_filename(c->src, ".git", NULL);
 	if (!g_file_test(dotgit, G_FILE_TEST_IS_DIR)) {
 		const char *argv[] = { "git", "clone", "-q", "--shared",

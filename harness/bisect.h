@@ -74,6 +74,13 @@ gboolean hh_bisect_git(const char *tree, const char *const *args, char **out,
 /* bisect/<tree-id> under the cache: the clone and default state of tree. */
 char *hh_bisect_tree_dir(const char *tree);
 
+/*
+ * Kills what a killed step left running in tree's build directory: make
+ * dies with the step, but its sub-makes and compilers do not.  They are
+ * found by their working directory, the O= directory.  Returns how many.
+ */
+guint hh_bisect_kill_orphans(const char *tree);
+
 /* The top level of the git tree holding dir. */
 char *hh_bisect_toplevel(const char *dir, GError **error);
 

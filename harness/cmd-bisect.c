@@ -620,6 +620,8 @@ fail:
 	code = hh_report_error(err);
 out:
 	steps = load_steps(s.state ? s.state : "/nonexistent");
+	if (s.tree && hh_spawn_interrupted())
+		hh_bisect_kill_orphans(s.tree);
 	if (started) {
 		log = git_cleanup(s.tree, "log");
 		log_path = g_build_filename(s.state, "bisect.log", NULL);
