@@ -489,7 +489,7 @@ GPtrArray *hh_bisect_signatures(JsonObject *o)
 	return sig;
 }
 
-static gboolean signature_matches(GPtrArray *want, GPtrArray *got)
+gboolean hh_bisect_signature_matches(GPtrArray *want, GPtrArray *got)
 {
 	if (!want || !want->len)
 		return TRUE;
@@ -613,7 +613,7 @@ static void boot(const HhBisectStep *s, HhBisectResult *r, const char *build)
 	int code;
 
 	say(s, "booting %s %u time(s)", s->cell, s->runs);
-	code = hh_run_argv((int)g_strv_length(args), args, &r->run_dir);
+	code = s->run((int)g_strv_length(args), args, &r->run_dir);
 	r->boot_s = (hh_now_ms() - t0) / 1000.0;
 	if (code >= 128) {
 		r->verdict = (HhBisectVerdict)code;
@@ -644,7 +644,7 @@ static void boot(const HhBisectStep *s, HhBisectResult *r, const char *build)
 			errors++;
 		} else {
 			sig = hh_bisect_signatures(o);
-			if (signature_matches(s->signatures, sig)) {
+			if (hh_bisect_signature_matches(s->signatures, sig)) {
 				matching++;
 				for (guint k = 0; k < sig->len; k++)
 					g_ptr_array_add(r->signatures,

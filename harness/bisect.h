@@ -40,6 +40,9 @@ typedef struct {
 	guint runs;		/* boots that must all pass for good */
 	guint jobs;
 	gboolean quiet;
+	/* hotplug-harness run (hh_run_argv): the library does not call the
+	 * command layer itself. */
+	int (*run)(int argc, char **argv, char **run_dir_out);
 } HhBisectStep;
 
 typedef struct {
@@ -65,6 +68,10 @@ HhBisectResult *hh_bisect_step_run(const HhBisectStep *step);
 /* The signatures of a failed cell's result.json: its crash titles if it
  * crashed, else its failing step, else its status and reason. */
 GPtrArray *hh_bisect_signatures(JsonObject *result);
+
+/* A failure with signatures got is the one bisected (want; NULL or empty:
+ * any failure is). */
+gboolean hh_bisect_signature_matches(GPtrArray *want, GPtrArray *got);
 
 /* git in tree: argv after "git -C TREE"; *out (may be NULL) gets stdout
  * stripped of trailing space. */

@@ -102,6 +102,7 @@ static gboolean fill_step(Opts *o, HhBisectStep *s, guint default_runs,
 	s->runs = o->runs ? (guint)o->runs : default_runs;
 	s->jobs = o->jobs > 0 ? (guint)o->jobs : 0;
 	s->quiet = o->quiet;
+	s->run = hh_run_argv;
 	s->signatures = g_ptr_array_new_with_free_func(g_free);
 	return TRUE;
 }
