@@ -584,8 +584,9 @@ int hh_cmd_bisect(int argc, char **argv)
 		if (!hh_bisect_git(s.tree, ga, &good, NULL) ||
 		    !hh_bisect_git(s.tree, ba, &bad, NULL)) {
 			g_set_error(&err, HH_ERROR, HH_ERROR_USAGE,
-				    "'%s' or '%s' is not a commit of '%s'",
-				    good_rev, bad_rev, s.tree);
+				    "--%s '%s' is not a commit of '%s'",
+				    good ? "bad" : "good", good ? bad_rev :
+				    good_rev, s.tree);
 			goto fail;
 		}
 		if (hh_bisect_git(s.tree, bisecting, NULL, NULL)) {
