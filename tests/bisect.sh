@@ -14,7 +14,7 @@ state="$tmp/state"
 clone=
 
 cleanup() {
-	# Our clone of the repository under the cache (about 2 GB).
+	# Our clone of the repository under the cache (1.6 GB).
 	[ -n "$clone" ] && rm -rf "$clone" "$clone.lock"
 	rm -rf "$tmp"
 }
