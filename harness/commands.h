@@ -32,6 +32,8 @@ int hh_cmd_results(int argc, char **argv);
 int hh_cmd_report(int argc, char **argv);
 int hh_cmd_compare(int argc, char **argv);
 int hh_cmd_nightly(int argc, char **argv);
+int hh_cmd_bisect(int argc, char **argv);
+int hh_cmd_bisect_step(int argc, char **argv);
 
 /* hotplug-harness run, for commands built on it (nightly, bisect-step):
  * the same options; *run_dir_out (if not NULL) gets the run's directory

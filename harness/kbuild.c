@@ -199,10 +199,8 @@ static gboolean add_fragments(GPtrArray *out, const char *dir, GError **error)
 	return TRUE;
 }
 
-/* The fragments of configs/kernel, then the series' own (options that
- * only a patched kernel knows) when patches are applied. */
-static GPtrArray *list_fragments(const char *dir, const char *patches_dir,
-				 guint n_patches, GError **error)
+GPtrArray *hh_kernel_fragments(const char *dir, const char *patches_dir,
+			       guint n_patches, GError **error)
 {
 	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
 
@@ -263,7 +261,7 @@ static gboolean make_plan(const HhKernelSpec *spec, Plan *p, GError **error)
 		g_ptr_array_new_with_free_func(g_free);
 	if (!p->patches)
 		return FALSE;
-	p->fragments = list_fragments(spec->fragments_dir, p->patches_dir,
+	p->fragments = hh_kernel_fragments(spec->fragments_dir, p->patches_dir,
 				      p->patches->len, error);
 	if (!p->fragments)
 		return FALSE;
@@ -431,12 +429,13 @@ static gboolean report_progress(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static gboolean run_make(Plan *p, const char *src, const char *build,
-			 const char *target, const char *log, GError **error)
+static gboolean run_make(const HhKernelSpec *spec, const char *src,
+			 const char *build, const char *target, const char *log,
+			 GError **error)
 {
 	g_autofree char *o = g_strdup_printf("O=%s", build);
-	g_autofree char *j = g_strdup_printf("-j%u", p->spec->jobs ?
-					     p->spec->jobs :
+	g_autofree char *j = g_strdup_printf("-j%u", spec->jobs ?
+					     spec->jobs :
 					     g_get_num_processors());
 	g_autofree char *ccache = g_find_program_in_path("ccache");
 	g_autofree char *cc = ccache ? g_strdup("CC=ccache gcc") :
@@ -452,7 +451,7 @@ static gboolean run_make(Plan *p, const char *src, const char *build,
 	guint timer = 0;
 	gboolean ok;
 
-	if (!p->spec->quiet && g_str_equal(target, "bzImage"))
+	if (!spec->quiet && g_str_equal(target, "bzImage"))
 		timer = g_timeout_add_seconds(30, report_progress,
 					      (gpointer)log);
 	ok = hh_run(argv, NULL, env, log, HH_SPAWN_NONE, NULL, error);
@@ -463,7 +462,8 @@ static gboolean run_make(Plan *p, const char *src, const char *build,
 	return ok;
 }
 
-static gboolean configure_tree(Plan *p, const char *src, const char *build,
+static gboolean configure_tree(const HhKernelSpec *spec, const char *src,
+			       const char *build, GPtrArray *fragments,
 			       const char *log, GError **error)
 {
 	g_autofree char *merge = g_build_filename(
@@ -475,15 +475,16 @@ static gboolean configure_tree(Plan *p, const char *src, const char *build,
 		g_str_hash, g_str_equal, g_free, g_free);
 	g_autoptr(GHashTable) final = NULL;
 	g_autoptr(GPtrArray) bad = NULL;
-	g_autofree char *mlog = g_build_filename(p->dir, "merge.log", NULL);
+	g_autofree char *dir = g_path_get_dirname(log);
+	g_autofree char *mlog = g_build_filename(dir, "merge.log", NULL);
 
-	if (!run_make(p, src, build, "tinyconfig", log, error))
+	if (!run_make(spec, src, build, "tinyconfig", log, error))
 		return FALSE;
 	g_strv_builder_add_many(argv, "sh", merge, "-m", "-O", build,
 				dotconfig, NULL);
-	for (guint i = 0; i < p->fragments->len; i++) {
+	for (guint i = 0; i < fragments->len; i++) {
 		g_autoptr(GHashTable) frag =
-			hh_kconfig_load(p->fragments->pdata[i], error);
+			hh_kconfig_load(fragments->pdata[i], error);
 		GHashTableIter it;
 		gpointer k, v;
 
@@ -492,13 +493,13 @@ static gboolean configure_tree(Plan *p, const char *src, const char *build,
 		g_hash_table_iter_init(&it, frag);
 		while (g_hash_table_iter_next(&it, &k, &v))
 			g_hash_table_replace(asked, g_strdup(k), g_strdup(v));
-		g_strv_builder_add(argv, p->fragments->pdata[i]);
+		g_strv_builder_add(argv, fragments->pdata[i]);
 	}
 	args = g_strv_builder_end(argv);
 	if (!hh_run((const char *const *)args, build, NULL, mlog,
 		    HH_SPAWN_NONE, NULL, error))
 		return FALSE;
-	if (!run_make(p, src, build, "olddefconfig", log, error))
+	if (!run_make(spec, src, build, "olddefconfig", log, error))
 		return FALSE;
 	final = hh_kconfig_load(dotconfig, error);
 	if (!final)
@@ -517,6 +518,31 @@ static gboolean configure_tree(Plan *p, const char *src, const char *build,
 		g_set_error_literal(error, HH_ERROR, HH_ERROR_BUILD, msg->str);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+gboolean hh_kernel_make(const HhKernelSpec *spec, const char *src,
+			const char *build, GPtrArray *fragments,
+			const char *log, char **release, GError **error)
+{
+	g_autofree char *o = g_strdup_printf("O=%s", build);
+	const char *rel_argv[] = { "make", "-s", "-C", src, o, "ARCH=x86_64",
+				   "kernelrelease", NULL };
+	g_autofree char *out = NULL;
+
+	if (!hh_mkdir_p(build, 0755, error))
+		return FALSE;
+	progress(spec, "configuring (tinyconfig + %u fragment(s))",
+		 fragments->len);
+	if (!configure_tree(spec, src, build, fragments, log, error))
+		return FALSE;
+	progress(spec, "building bzImage in %s (log: %s)", build, log);
+	if (!run_make(spec, src, build, "bzImage", log, error))
+		return FALSE;
+	if (!hh_run(rel_argv, NULL, NULL, NULL, HH_SPAWN_CAPTURE, &out, error))
+		return FALSE;
+	if (release)
+		*release = g_strdup(g_strstrip(out));
 	return TRUE;
 }
 
@@ -573,11 +599,9 @@ static HhKernelBuild *build_now(Plan *p, GError **error)
 {
 	g_autofree char *pristine = NULL, *src = NULL, *build = NULL;
 	g_autofree char *log = g_build_filename(p->dir, "build.log", NULL);
-	g_autofree char *bz = NULL, *rel_path = NULL, *o = NULL;
+	g_autofree char *bz = NULL, *rel_path = NULL;
 	g_autoptr(HhKernelBuild) b = g_new0(HhKernelBuild, 1);
 	gint64 t0 = hh_now_ms();
-	const char *rel_argv[] = { "make", "-s", "-C", NULL, NULL,
-				   "ARCH=x86_64", "kernelrelease", NULL };
 	g_autofree char *release = NULL;
 
 	pristine = pristine_tree(p, error);
@@ -595,27 +619,15 @@ static HhKernelBuild *build_now(Plan *p, GError **error)
 	build = g_str_equal(src, pristine) ?
 		g_build_filename(p->dir, "build", NULL) :
 		g_build_filename(src, "hh-build", NULL);
-	o = g_strdup_printf("O=%s", build);
-	if (!hh_mkdir_p(build, 0755, error))
-		return NULL;
-	progress(p->spec, "configuring (tinyconfig + %u fragment(s))",
-		 p->fragments->len);
-	if (!configure_tree(p, src, build, log, error))
-		return NULL;
-	progress(p->spec, "building bzImage in %s (log: %s)", build, log);
-	if (!run_make(p, src, build, "bzImage", log, error))
-		return NULL;
-	rel_argv[3] = src;
-	rel_argv[4] = o;
-	if (!hh_run(rel_argv, NULL, NULL, NULL, HH_SPAWN_CAPTURE, &release,
-		    error))
+	if (!hh_kernel_make(p->spec, src, build, p->fragments, log, &release,
+			    error))
 		return NULL;
 	bz = g_build_filename(build, "arch", "x86", "boot", "bzImage", NULL);
 	b->key = g_strdup(p->key);
 	b->dir = g_strdup(p->dir);
 	b->bzimage = g_build_filename(p->dir, "bzImage", NULL);
 	b->config = g_build_filename(p->dir, "config", NULL);
-	b->release = g_strdup(g_strstrip(release));
+	b->release = g_steal_pointer(&release);
 	b->source_identity = g_strdup(p->identity);
 	b->n_patches = p->patches->len;
 	b->seconds = (hh_now_ms() - t0) / 1000.0;

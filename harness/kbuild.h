@@ -35,6 +35,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhKernelBuild, hh_kernel_build_free)
 /* The list of patch files named by DIR/series, in order; may be empty. */
 GPtrArray *hh_kernel_series(const char *patches_dir, GError **error);
 
+/* The fragments to merge: DIR's *.config (sorted; at least one), then
+ * PATCHES_DIR's own (options only a patched kernel knows) when n_patches
+ * patches are applied. */
+GPtrArray *hh_kernel_fragments(const char *dir, const char *patches_dir,
+			       guint n_patches, GError **error);
+
+/*
+ * Configures and builds a bzImage in the tree src with objects in build
+ * (O=): tinyconfig, the fragments merged with the tree's merge_config.sh,
+ * olddefconfig, every option asked for checked in the final .config, then
+ * make bzImage with ccache (spec gives jobs and quiet only).  Incremental
+ * when build holds an earlier build.  make's output goes to log,
+ * merge_config.sh's to merge.log beside it; *release (may be NULL) gets
+ * make kernelrelease.
+ */
+gboolean hh_kernel_make(const HhKernelSpec *spec, const char *src,
+			const char *build, GPtrArray *fragments,
+			const char *log, char **release, GError **error);
+
 /* Builds (or finds in the cache) a bzImage. */
 HhKernelBuild *hh_kernel_build(const HhKernelSpec *spec, GError **error);
 

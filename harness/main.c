@@ -23,6 +23,10 @@ static const HhCommand commands[] = {
 	  "between two runs", hh_cmd_compare },
 	{ "nightly", "build, run the nightly matrix, report, compare with the "
 	  "last nightly", hh_cmd_nightly },
+	{ "bisect", "find the kernel commit that broke a cell (git bisect run)",
+	  hh_cmd_bisect },
+	{ "bisect-step", "test one commit, for 'git bisect run'",
+	  hh_cmd_bisect_step },
 };
 
 int hh_report_error(const GError *error)
@@ -86,7 +90,7 @@ static void usage(FILE *out)
 		     "Boots Linux kernels in QEMU and tests memory, CPU and "
 		     "NUMA-node hotplug.\n\nCommands:\n");
 	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name,
+		fprintf(out, "  %-12s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out, "\n'hotplug-harness COMMAND --help' describes one.\n");
 }
