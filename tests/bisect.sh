@@ -95,18 +95,31 @@ git -C "$repo" bisect reset >/dev/null 2>&1
 
 # Per-step build times: the first step built everything (ccache warm from
 # the harness's own kernel builds), the others only what changed.
-first=$(head -n 1 "$state/steps.tsv" | cut -f 3)
 awk -F '\t' '{ printf "# step %d %.12s %-5s build %6.1f s boot %5.1f s (%d boots)\n",
 	NR, $1, $2, $3, $4, $5 }' "$state/steps.tsv"
 echo "# repository $((t1 - t0)) s, bisect $total s; bisect's report:"
 sed -n '/^steps (build/,$p' "$tmp/out" | sed 's/^/# /'
 
-slow=$(awk -F '\t' -v first="$first" 'NR > 1 && $3 > first / 2 { print $1 }' \
-	"$state/steps.tsv")
-if [ -n "$first" ] && [ -z "$slow" ]; then
-	ok "every later build takes under half the first one ($first s)"
+# Incremental builds, judged by what was compiled, not by the clock (the
+# times above are figures for docs/performance.md, not a pass mark): the
+# first step compiles the whole kernel, every later one only what changed.
+objects() {
+	n=$(grep -cE '^  (CC|AS) ' "$1/build.log" 2>/dev/null)
+	echo "${n:-0}"
+}
+first_objs=$(objects "$(head -n 1 "$state/steps.tsv" | cut -f 6)")
+many=
+while IFS="$(printf '\t')" read -r commit _ _ _ _ dir _; do
+	n=$(objects "$dir")
+	echo "# step $(echo "$commit" | cut -c 1-12): $n object(s) compiled"
+	[ "$n" -lt 100 ] || many="$many $(echo "$commit" | cut -c 1-12):$n"
+done <<EOT
+$(tail -n +2 "$state/steps.tsv")
+EOT
+if [ "$first_objs" -gt 500 ] && [ -z "$many" ]; then
+	ok "the first build compiled $first_objs objects, every later one under 100"
 else
-	not_ok "every later build takes under half the first one ($first s)" \
-		"slow: $slow"
+	not_ok "the first build compiled $first_objs objects, every later one under 100" \
+		"later builds compiling 100 or more:$many"
 fi
 echo "1..$tap_n"
