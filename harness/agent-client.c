@@ -580,6 +580,22 @@ guint hh_agent_log_len(HhAgent *agent)
 	return agent->records->len;
 }
 
+GPtrArray *hh_agent_log_records(HhAgent *agent)
+{
+	return agent->records;
+}
+
+GPtrArray *hh_kmsg_records_scan(GPtrArray *records,
+				const HhSuppressions *suppressions)
+{
+	guint n = records ? records->len : 0;
+	g_autofree const char **lines = g_new0(const char *, n + 1);
+
+	for (guint i = 0; i < n; i++)
+		lines[i] = ((HhKmsgRecord *)records->pdata[i])->text;
+	return hh_logcheck_scan(lines, n, suppressions);
+}
+
 const HhKmsgRecord *hh_agent_log_get(HhAgent *agent, guint i)
 {
 	return i < agent->records->len ? agent->records->pdata[i] : NULL;

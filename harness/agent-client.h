@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "hh-protocol.h"
+#include "logcheck.h"
 
 /*
  * Host side of the agent protocol (hh-protocol.h): requests on the control
@@ -94,5 +95,13 @@ const GError *hh_agent_get_error(HhAgent *agent);
 
 /* Waits until the log port closes (after poweroff). */
 gboolean hh_agent_wait_log_closed(HhAgent *agent, guint timeout_ms);
+
+/* The crash analyser over kernel-log records (HhKmsgRecord*): the
+ * agent's log of a cell, or a snapshot's boot log. */
+GPtrArray *hh_kmsg_records_scan(GPtrArray *records,
+				const HhSuppressions *suppressions);
+
+/* The agent's records so far (HhKmsgRecord*; owned by the agent). */
+GPtrArray *hh_agent_log_records(HhAgent *agent);
 
 #endif

@@ -693,12 +693,9 @@ static void shutdown(Cell *c)
 
 static void analyse_log(Cell *c)
 {
-	guint n = c->agent ? hh_agent_log_len(c->agent) : 0;
-	g_autofree const char **lines = g_new0(const char *, n + 1);
-
-	for (guint i = 0; i < n; i++)
-		lines[i] = hh_agent_log_get(c->agent, i)->text;
-	c->crashes = hh_logcheck_scan(lines, n, c->spec->suppressions);
+	c->crashes = hh_kmsg_records_scan(
+		c->agent ? hh_agent_log_records(c->agent) : NULL,
+		c->spec->suppressions);
 	c->result->crashes = g_ptr_array_new_with_free_func(g_free);
 	/* Suppressed reports stay in result.json, not in the verdict's
 	 * titles (what compare and bisect look at). */

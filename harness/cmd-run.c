@@ -491,7 +491,6 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 	for (guint i = 0; i < groups->len; i++) {
 		Group *g = groups->pdata[i];
 		g_autoptr(GPtrArray) crashes = NULL;
-		g_autofree const char **lines = NULL;
 
 		if (!g->snap && hh_spawn_interrupted())
 			continue;
@@ -510,10 +509,7 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 				g->snap->state_bytes / 1e6, g->snap->save_ms);
 		/* A splat while the group booted is said once, here; every
 		 * cell of the group sees it in its log and fails. */
-		lines = g_new0(const char *, g->snap->records->len + 1);
-		for (guint r = 0; r < g->snap->records->len; r++)
-			lines[r] = ((HhKmsgRecord *)g->snap->records->pdata[r])->text;
-		crashes = hh_logcheck_scan(lines, g->snap->records->len, sup);
+		crashes = hh_kmsg_records_scan(g->snap->records, sup);
 		for (guint c = 0; c < crashes->len; c++) {
 			HhCrash *k = crashes->pdata[c];
 
