@@ -540,6 +540,18 @@ static gboolean start_guest(Cell *c, const char *run_dir, int incoming_fd,
 		.incoming_fd = incoming_fd,
 	};
 
+	/* A restored cell's console starts with the group's boot console,
+	 * as a cold boot's would. */
+	if (incoming_fd >= 0 && spec->snapshot) {
+		g_autofree char *boot = g_build_filename(spec->snapshot->dir,
+							 "console.log", NULL);
+		g_autofree char *text = NULL;
+		gsize len = 0;
+
+		if (g_file_get_contents(boot, &text, &len, NULL) &&
+		    hh_write_file(console, text, (gssize)len, NULL))
+			cfg.console_append = TRUE;
+	}
 	c->vm = hh_vm_start(spec->backend, &cfg, error);
 	if (!c->vm)
 		return FALSE;

@@ -127,7 +127,8 @@ static GPtrArray *build_argv(const HhVmConfig *cfg)
 	add(argv, "-append");
 	add(argv, cfg->cmdline);
 	add(argv, "-chardev");
-	addf(argv, "file,id=console,path=%s", cfg->console_log);
+	addf(argv, "file,id=console,path=%s%s", cfg->console_log,
+	     cfg->console_append ? ",append=on" : "");
 	add(argv, "-serial");
 	add(argv, "chardev:console");
 	add(argv, "-device");
@@ -341,6 +342,7 @@ static char *qemu_identity(const HhVmConfig *cfg, unsigned int flags)
 	/* Paths that differ between VMs but not between their states. */
 	plain.run_dir = "@run";
 	plain.console_log = "@console";
+	plain.console_append = FALSE;
 	plain.incoming_fd = -1;
 	argv = build_argv(&plain);
 	line = hh_argv_to_string((const char *const *)argv->pdata);

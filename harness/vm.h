@@ -24,6 +24,7 @@ typedef struct {
 	const HhVariant *variant;
 	const char *run_dir;	/* private (0700) directory for sockets */
 	const char *console_log;
+	gboolean console_append;	/* keep what console_log holds */
 	const char *stderr_log;	/* the VM process's own output */
 	HhAccel accel;		/* resolved: TCG or KVM, never AUTO */
 	int incoming_fd;	/* -1, or a saved VM state to start from
