@@ -671,12 +671,38 @@ static void write_report(Run *run, const char *run_dir)
 		fprintf(stderr, "warning: no HTML report: %s\n", err->message);
 }
 
+/* A resumed run's cells that earlier invocations finished (from the
+ * archive), so run.json describes the whole run. */
+static GPtrArray *earlier_cells(Run *run)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)hh_archive_cell_free);
+	g_autoptr(GPtrArray) all = NULL;
+	g_autoptr(GHashTable) now = NULL;
+
+	if (!run->resuming || !run->archive)
+		return out;
+	all = hh_archive_cells(run->archive, run->run_id, NULL);
+	now = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < run->jobs->len; i++)
+		g_hash_table_add(now, ((Job *)run->jobs->pdata[i])->spec.name);
+	for (guint i = 0; all && i < all->len; i++) {
+		HhArchiveCell *c = all->pdata[i];
+
+		if (!g_hash_table_contains(now, c->name))
+			g_ptr_array_add(out, g_steal_pointer(&all->pdata[i]));
+	}
+	return out;
+}
+
 static void write_run_json(Run *run, const char *dir, const char *run_id,
 			   const char *start, gboolean complete)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autofree char *end = hh_iso_now();
 	g_autofree char *path = g_build_filename(dir, "run.json", NULL);
+	g_autoptr(GPtrArray) earlier = earlier_cells(run);
+	guint expected = run->expected_crashes;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "id");
@@ -715,16 +741,36 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 	json_builder_set_member_name(b, "counts");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "total");
-	json_builder_add_int_value(b, run->jobs->len);
+	json_builder_add_int_value(b, run->jobs->len + earlier->len);
 	for (int v = HH_V_PASS; v <= HH_V_ERROR; v++) {
+		guint n = run->counts[v];
+
+		for (guint i = 0; i < earlier->len; i++) {
+			HhArchiveCell *c = earlier->pdata[i];
+
+			n += !c->expected_crash &&
+			     g_str_equal(c->status, hh_verdict_name(v));
+		}
 		json_builder_set_member_name(b, hh_verdict_name(v));
-		json_builder_add_int_value(b, run->counts[v]);
+		json_builder_add_int_value(b, n);
 	}
+	for (guint i = 0; i < earlier->len; i++)
+		expected += ((HhArchiveCell *)earlier->pdata[i])->expected_crash;
 	json_builder_set_member_name(b, "expected_crash");
-	json_builder_add_int_value(b, run->expected_crashes);
+	json_builder_add_int_value(b, expected);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "cells");
 	json_builder_begin_array(b);
+	for (guint i = 0; i < earlier->len; i++) {
+		HhArchiveCell *c = earlier->pdata[i];
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "name");
+		json_builder_add_string_value(b, c->name);
+		json_builder_set_member_name(b, "status");
+		json_builder_add_string_value(b, c->status);
+		json_builder_end_object(b);
+	}
 	for (guint i = 0; i < run->jobs->len; i++) {
 		Job *j = run->jobs->pdata[i];
 

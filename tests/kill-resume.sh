@@ -51,4 +51,12 @@ if [ "$after" -eq 5 ]; then
 else
 	not_ok "all 5 cells are archived once" "$after archived"
 fi
+json="$results/$(run_id)/run.json"
+if grep -q '"total" : 5' "$json" && grep -q '"complete" : true' "$json" &&
+	[ "$(grep -c '"name" : "stock/' "$json")" -eq 5 ]; then
+	ok "the resumed run's run.json lists all 5 cells, complete"
+else
+	not_ok "the resumed run's run.json lists all 5 cells, complete" \
+		"$(head -n 40 "$json")"
+fi
 echo "1..$tap_n"
