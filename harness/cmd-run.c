@@ -32,6 +32,7 @@
 #include "util.h"
 
 #include <json-glib/json-glib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -792,158 +793,290 @@ int hh_cmd_run(int argc, char **argv)
 	return hh_run_argv(argc, argv, NULL);
 }
 
-int hh_run_argv(int argc, char **argv, char **run_dir_out)
+/* The command line of a run, parsed and checked. */
+typedef struct {
+	char *matrix;		/* as given; NULL: default (or the resumed run's) */
+	char *results;
+	char *accel_s;
+	char *boot_s;
+	char *suppress;
+	char *resume;
+	char *label;
+	char **kernel_builds;
+	char **only;
+	char **exclude;
+	gint jobs;
+	gint boot_timeout;
+	gint request_timeout;
+	gint repeat;
+	gboolean quiet;
+	gboolean keep_going;
+	gboolean no_report;
+	/* derived */
+	BootMode boot;
+	HhAccel accel;
+	HhTimeouts timeouts;
+	guint max_jobs;
+} Options;
+
+static void options_clear(Options *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Options, options_clear)
+
+static void options_clear(Options *o)
 {
-	g_autofree char *matrix = NULL, *results = NULL, *accel_s = NULL;
-	g_autofree char *suppress = NULL, *matrix_path = NULL, *boot_s = NULL;
-	g_autofree char *resume = NULL, *label = NULL;
-	g_auto(GStrv) kernel_builds = NULL;
-	g_autoptr(GHashTable) done_cells = NULL;
-	g_autoptr(GPtrArray) groups = NULL;
-	BootMode boot = BOOT_AUTO;
-	g_auto(GStrv) only = NULL, exclude = NULL;
-	gint jobs = 0, boot_timeout = 120, request_timeout = 60, repeat = 1;
-	gboolean quiet = FALSE, keep_going = FALSE, no_report = FALSE;
+	g_free(o->matrix);
+	g_free(o->results);
+	g_free(o->accel_s);
+	g_free(o->boot_s);
+	g_free(o->suppress);
+	g_free(o->resume);
+	g_free(o->label);
+	g_strfreev(o->kernel_builds);
+	g_strfreev(o->only);
+	g_strfreev(o->exclude);
+}
+
+static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hotplug-harness run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return HH_EXIT_USAGE;
+}
+
+/* FALSE with *code when the run must not start (--help, a bad option). */
+static gboolean parse_options(int argc, char **argv, Options *o, int *code)
+{
 	GOptionEntry entries[] = {
-		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &matrix,
+		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &o->matrix,
 		  "matrix file (default configs/default.matrix)", "FILE" },
-		{ "results", 'r', 0, G_OPTION_ARG_FILENAME, &results,
+		{ "results", 'r', 0, G_OPTION_ARG_FILENAME, &o->results,
 		  "results directory (default results)", "DIR" },
-		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs,
 		  "cells at once (default: number of CPUs); never more guest "
 		  "CPUs or RAM than the host has", "N" },
-		{ "only", 0, 0, G_OPTION_ARG_STRING_ARRAY, &only,
+		{ "only", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->only,
 		  "run only cells whose kernel/variant/scenario name matches "
 		  "(repeatable)", "GLOB" },
-		{ "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude,
+		{ "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->exclude,
 		  "skip cells whose name matches (repeatable)", "GLOB" },
-		{ "resume", 0, 0, G_OPTION_ARG_STRING, &resume,
+		{ "resume", 0, 0, G_OPTION_ARG_STRING, &o->resume,
 		  "finish an archived run that did not complete: run only the "
 		  "cells it lacks, with its matrix", "RUN" },
-		{ "repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
+		{ "repeat", 0, 0, G_OPTION_ARG_INT, &o->repeat,
 		  "run every cell N times, to expose flaky ones", "N" },
-		{ "keep-going", 'k', 0, G_OPTION_ARG_NONE, &keep_going,
+		{ "keep-going", 'k', 0, G_OPTION_ARG_NONE, &o->keep_going,
 		  "go on after a cell fails (default: start no new cell)", NULL },
-		{ "accel", 0, 0, G_OPTION_ARG_STRING, &accel_s,
+		{ "accel", 0, 0, G_OPTION_ARG_STRING, &o->accel_s,
 		  "kvm, tcg or auto (default auto: KVM if a guest really boots "
 		  "with it, else TCG)", "MODE" },
-		{ "boot", 0, 0, G_OPTION_ARG_STRING, &boot_s,
+		{ "boot", 0, 0, G_OPTION_ARG_STRING, &o->boot_s,
 		  "cold, snapshot or auto (default auto: cells that share a "
 		  "kernel and machine start from one saved boot)", "MODE" },
-		{ "boot-timeout", 0, 0, G_OPTION_ARG_INT, &boot_timeout,
+		{ "boot-timeout", 0, 0, G_OPTION_ARG_INT, &o->boot_timeout,
 		  "seconds from start until the agent answers (default 120)", "S" },
-		{ "request-timeout", 0, 0, G_OPTION_ARG_INT, &request_timeout,
+		{ "request-timeout", 0, 0, G_OPTION_ARG_INT, &o->request_timeout,
 		  "seconds for each request to the guest (default 60)", "S" },
-		{ "suppressions", 0, 0, G_OPTION_ARG_FILENAME, &suppress,
+		{ "suppressions", 0, 0, G_OPTION_ARG_FILENAME, &o->suppress,
 		  "known kernel-log noise (default configs/suppressions)", "FILE" },
 		{ "kernel-build", 0, 0, G_OPTION_ARG_STRING_ARRAY,
-		  &kernel_builds, "boot the matrix's kernel NAME from a "
+		  &o->kernel_builds, "boot the matrix's kernel NAME from a "
 		  "finished build (its O= directory) instead of building it "
 		  "(repeatable)", "NAME=DIR" },
-		{ "label", 0, 0, G_OPTION_ARG_STRING, &label,
+		{ "label", 0, 0, G_OPTION_ARG_STRING, &o->label,
 		  "a label for the archive (nightly runs are 'nightly')",
 		  "TEXT" },
-		{ "no-report", 0, 0, G_OPTION_ARG_NONE, &no_report,
+		{ "no-report", 0, 0, G_OPTION_ARG_NONE, &o->no_report,
 		  "do not write the HTML report into DIR/<run-id>/report", NULL },
-		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet,
 		  "no build progress", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(
 		"- boot a matrix of kernels x variants x scenarios");
 	g_autoptr(GError) err = NULL;
-	g_autoptr(HhInitramfs) img = NULL;
-	g_autoptr(HhSuppressions) sup = NULL;
-	g_autoptr(GPtrArray) cells = NULL;
-	g_autofree char *run_id = NULL, *run_dir = NULL, *start = hh_iso_now();
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	HhTimeouts to;
-	HhAccel accel = HH_ACCEL_AUTO;
-	Run run = { 0 };
-	guint failures;
-	int code;
 
+	o->boot_timeout = 120;
+	o->request_timeout = 60;
+	o->repeat = 1;
+	o->accel = HH_ACCEL_AUTO;
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
 		"Results go to DIR/<run-id>/: run.json and one directory per "
 		"cell\n(KERNEL/VARIANT/SCENARIO) with console.log, kmsg.log, "
-		"agent.log, qmp.log,\nqemu-cmdline.txt and result.json.  KTAP "
-		"on stdout.  Exit status 0 only if\nno cell failed, crashed, "
-		"timed out or errored (an expected crash is fine).");
-	if (!hh_parse_options(ctx, &argc, &argv, &code))
-		return code;
+		"agent.log, qmp.log,\nqemu-cmdline.txt and result.json, and "
+		"the HTML report in report/.  KTAP\non stdout.  Exit status 0 "
+		"only if no cell failed, crashed, timed out or\nerrored (an "
+		"expected crash is fine).");
+	if (!hh_parse_options(ctx, &argc, &argv, code))
+		return FALSE;
+	*code = HH_EXIT_USAGE;
 	if (argc > 1) {
-		fprintf(stderr, "hotplug-harness run: unexpected '%s' (see --help)\n",
-			argv[1]);
-		return HH_EXIT_USAGE;
+		usage_error("unexpected '%s' (see --help)", argv[1]);
+		return FALSE;
 	}
-	if (repeat < 1 || repeat > 1000) {
-		fprintf(stderr, "hotplug-harness run: --repeat %d: expected 1 to 1000\n",
-			repeat);
-		return HH_EXIT_USAGE;
+	if (o->repeat < 1 || o->repeat > 1000) {
+		usage_error("--repeat %d: expected 1 to 1000", o->repeat);
+		return FALSE;
 	}
-	if (accel_s && !hh_accel_parse(accel_s, &accel, &err))
-		return hh_report_error(err);
-	if (boot_s && g_str_equal(boot_s, "cold"))
-		boot = BOOT_COLD;
-	else if (boot_s && g_str_equal(boot_s, "snapshot"))
-		boot = BOOT_SNAPSHOT;
-	else if (boot_s && !g_str_equal(boot_s, "auto")) {
-		fprintf(stderr, "hotplug-harness run: --boot '%s': expected "
-				"cold, snapshot or auto\n", boot_s);
-		return HH_EXIT_USAGE;
+	if (o->accel_s && !hh_accel_parse(o->accel_s, &o->accel, &err)) {
+		*code = hh_report_error(err);
+		return FALSE;
 	}
-	to.boot_ms = (guint)MAX(boot_timeout, 1) * 1000;
-	to.request_ms = (guint)MAX(request_timeout, 1) * 1000;
-	to.shutdown_ms = 30000;
+	if (!o->boot_s || g_str_equal(o->boot_s, "auto"))
+		o->boot = BOOT_AUTO;
+	else if (g_str_equal(o->boot_s, "cold"))
+		o->boot = BOOT_COLD;
+	else if (g_str_equal(o->boot_s, "snapshot"))
+		o->boot = BOOT_SNAPSHOT;
+	else {
+		usage_error("--boot '%s': expected cold, snapshot or auto",
+			    o->boot_s);
+		return FALSE;
+	}
+	for (guint i = 0; o->kernel_builds && o->kernel_builds[i]; i++) {
+		const char *kb = o->kernel_builds[i], *eq = strchr(kb, '=');
 
-	if (!results)
-		results = g_strdup("results");
-	if (resume) {
-		done_cells = resume_plan(results, resume, &matrix, &only,
-					 &exclude, &repeat, &err);
+		if (!eq || eq == kb || !eq[1]) {
+			usage_error("--kernel-build '%s': expected NAME=DIR", kb);
+			return FALSE;
+		}
+	}
+	o->timeouts.boot_ms = (guint)MAX(o->boot_timeout, 1) * 1000;
+	o->timeouts.request_ms = (guint)MAX(o->request_timeout, 1) * 1000;
+	o->timeouts.shutdown_ms = 30000;
+	o->max_jobs = o->jobs > 0 ? (guint)o->jobs : g_get_num_processors();
+	if (!o->results)
+		o->results = g_strdup("results");
+	return TRUE;
+}
+
+static void run_clear(Run *run)
+{
+	g_clear_pointer(&run->sched, hh_scheduler_free);
+	g_clear_pointer(&run->archive, hh_archive_close);
+	g_clear_pointer(&run->jobs, g_ptr_array_unref);
+	g_clear_pointer(&run->kernels, g_ptr_array_unref);
+	g_clear_pointer(&run->matrix, hh_matrix_free);
+	g_clear_pointer(&run->prebuilt, g_hash_table_unref);
+	g_mutex_clear(&run->lock);
+}
+
+static void run_init(Run *run, const Options *o)
+{
+	run->kernels = g_ptr_array_new_with_free_func(kernel_free);
+	run->jobs = g_ptr_array_new_with_free_func(job_free);
+	g_mutex_init(&run->lock);
+	run->prebuilt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      g_free);
+	for (guint i = 0; o->kernel_builds && o->kernel_builds[i]; i++) {
+		const char *kb = o->kernel_builds[i], *eq = strchr(kb, '=');
+
+		g_hash_table_replace(run->prebuilt,
+				     g_strndup(kb, (gsize)(eq - kb)),
+				     g_strdup(eq + 1));
+	}
+	run->tty = isatty(2);
+	run->keep_going = o->keep_going;
+	run->resuming = o->resume != NULL;
+}
+
+static HhSuppressions *load_suppressions(const Options *o, GError **error)
+{
+	g_autofree char *path = o->suppress ? g_strdup(o->suppress) :
+				hh_data_path("configs/suppressions");
+
+	if (!o->suppress && !g_file_test(path, G_FILE_TEST_EXISTS))
+		return NULL;
+	return hh_suppressions_load(path, error);
+}
+
+static char *new_run_id(void)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+
+	return g_strdup_printf("%s-%04x", stamp, g_random_int_range(0, 0xffff));
+}
+
+/* The end of a run: run.json, the archive, DIR/latest, the summary and
+ * the report; returns the exit status. */
+static int finish_run(Run *run, const Options *o, const char *run_dir,
+		      const char *start)
+{
+	gboolean complete = !hh_spawn_interrupted() &&
+			    run->done == run->jobs->len;
+	g_autofree char *latest = g_build_filename(o->results, "latest", NULL);
+	guint failures;
+
+	mark_unstarted(run);
+	write_run_json(run, run_dir, run->run_id, start, complete);
+	if (run->archive) {
+		g_autofree char *end = hh_iso_now();
+
+		hh_archive_run_end(run->archive, run->run_id, end, complete,
+				   NULL);
+	}
+	unlink(latest);
+	if (symlink(run->run_id, latest) < 0)
+		fprintf(stderr, "note: cannot link %s\n", latest);
+	if (run->tty)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "\n%u cell(s): %u pass, %u fail, %u crash, %u timeout, "
+		"%u error, %u skip, %u expected crash in %.1f s\nresults: %s\n",
+		run->jobs->len, run->counts[HH_V_PASS], run->counts[HH_V_FAIL],
+		run->counts[HH_V_CRASH], run->counts[HH_V_TIMEOUT],
+		run->counts[HH_V_ERROR], run->counts[HH_V_SKIP],
+		run->expected_crashes, (hh_now_ms() - run->t0) / 1000.0,
+		run_dir);
+	if (run->archive && !o->no_report)
+		write_report(run, run_dir);
+	if (hh_spawn_interrupted())
+		return 128 + hh_spawn_interrupt_signal();
+	failures = run->counts[HH_V_FAIL] + run->counts[HH_V_CRASH] +
+		   run->counts[HH_V_TIMEOUT] + run->counts[HH_V_ERROR];
+	return failures ? HH_EXIT_FAILURES : HH_EXIT_OK;
+}
+
+int hh_run_argv(int argc, char **argv, char **run_dir_out)
+{
+	g_auto(Options) o = { 0 };
+	g_autofree char *matrix_path = NULL, *run_id = NULL, *run_dir = NULL;
+	g_autofree char *start = hh_iso_now();
+	g_autoptr(GHashTable) done_cells = NULL;
+	g_autoptr(GPtrArray) groups = NULL, cells = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhInitramfs) img = NULL;
+	g_autoptr(HhSuppressions) sup = NULL;
+	HhAccel accel;
+	Run run = { 0 };
+	int code;
+
+	if (!parse_options(argc, argv, &o, &code))
+		return code;
+	if (o.resume) {
+		done_cells = resume_plan(o.results, o.resume, &o.matrix, &o.only,
+					 &o.exclude, &o.repeat, &err);
 		if (!done_cells)
 			return hh_report_error(err);
 	}
-	matrix_path = matrix ? hh_resolve_config(matrix) :
-			       hh_data_path("configs/default.matrix");
-	run.kernels = g_ptr_array_new_with_free_func(kernel_free);
-	run.jobs = g_ptr_array_new_with_free_func(job_free);
-	g_mutex_init(&run.lock);
-	run.prebuilt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					     g_free);
-	for (guint i = 0; kernel_builds && kernel_builds[i]; i++) {
-		const char *eq = strchr(kernel_builds[i], '=');
-
-		if (!eq || eq == kernel_builds[i] || !eq[1]) {
-			fprintf(stderr, "hotplug-harness run: --kernel-build '%s': "
-					"expected NAME=DIR\n", kernel_builds[i]);
-			code = HH_EXIT_USAGE;
-			goto out;
-		}
-		g_hash_table_replace(run.prebuilt,
-				     g_strndup(kernel_builds[i],
-					       (gsize)(eq - kernel_builds[i])),
-				     g_strdup(eq + 1));
-	}
-	run.tty = isatty(2);
-	run.keep_going = keep_going;
-	run.resuming = resume != NULL;
-	{
-		g_autofree char *sp = suppress ? g_strdup(suppress) :
-					       hh_data_path("configs/suppressions");
-
-		if (suppress || g_file_test(sp, G_FILE_TEST_EXISTS)) {
-			sup = hh_suppressions_load(sp, &err);
-			if (!sup)
-				goto fail;
-		}
-	}
+	matrix_path = o.matrix ? hh_resolve_config(o.matrix) :
+				 hh_data_path("configs/default.matrix");
+	run_init(&run, &o);
+	sup = load_suppressions(&o, &err);
+	if (err)
+		goto fail;
 	/* Everything is parsed and validated before anything is built. */
 	run.matrix = hh_matrix_load(matrix_path, &err);
 	if (!run.matrix)
 		goto fail;
-	cells = hh_matrix_cells(run.matrix, only, exclude, &err);
+	cells = hh_matrix_cells(run.matrix, o.only, o.exclude, &err);
 	if (!cells)
 		goto fail;
 	if (!cells->len) {
@@ -951,46 +1084,36 @@ int hh_run_argv(int argc, char **argv, char **run_dir_out)
 			    "no cell of %s matches the selection", matrix_path);
 		goto fail;
 	}
-	if (!build_kernels(&run, cells, quiet, &err))
+	if (!build_kernels(&run, cells, o.quiet, &err))
 		goto fail;
 	img = hh_initramfs_build(hh_agent_path(), hh_busybox_path(), &err);
 	if (!img)
 		goto fail;
-	accel = hh_accel_resolve(accel,
+	accel = hh_accel_resolve(o.accel,
 				 ((Kernel *)run.kernels->pdata[0])->build->bzimage);
 
-	if (resume) {
-		run_id = g_strdup(resume);
-	} else {
-		g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
-
-		run_id = g_strdup_printf("%s-%04x", stamp,
-					 g_random_int_range(0, 0xffff));
-	}
-	run_dir = g_build_filename(results, run_id, NULL);
+	run_id = o.resume ? g_strdup(o.resume) : new_run_id();
+	run_dir = g_build_filename(o.results, run_id, NULL);
 	run.run_id = run_id;
 	if (!hh_mkdir_p(run_dir, 0755, &err))
 		goto fail;
-	plan_jobs(&run, cells, results, run_id, (guint)repeat, sup, accel, &to,
-		  img->path);
+	plan_jobs(&run, cells, o.results, run_id, (guint)o.repeat, sup, accel,
+		  &o.timeouts, img->path);
 	if (done_cells)
 		drop_done(&run, done_cells);
-	fprintf(stderr, "run %s: %u cell(s), -j%d, %s, results in %s\n", run_id,
-		run.jobs->len, jobs > 0 ? jobs : (int)g_get_num_processors(),
-		accel == HH_ACCEL_KVM ? "KVM" : "TCG", run_dir);
+	fprintf(stderr, "run %s: %u cell(s), -j%u, %s, results in %s\n", run_id,
+		run.jobs->len, o.max_jobs, accel == HH_ACCEL_KVM ? "KVM" : "TCG",
+		run_dir);
 	write_run_json(&run, run_dir, run_id, start, FALSE);
-	open_archive(&run, results, start, matrix_path, only, exclude,
-		     (guint)repeat, label);
-	if (boot != BOOT_COLD) {
-		groups = group_jobs(&run, boot, &err);
+	open_archive(&run, o.results, start, matrix_path, o.only, o.exclude,
+		     (guint)o.repeat, o.label);
+	if (o.boot != BOOT_COLD) {
+		groups = group_jobs(&run, o.boot, &err);
 		if (!groups)
 			goto fail;
-		prepare_snapshots(&run, groups, jobs > 0 ? (guint)jobs :
-					      g_get_num_processors(), sup);
+		prepare_snapshots(&run, groups, o.max_jobs, sup);
 	}
-	run.sched = hh_scheduler_new(jobs > 0 ? (guint)jobs :
-						g_get_num_processors(),
-				     hh_host_budget());
+	run.sched = hh_scheduler_new(o.max_jobs, hh_host_budget());
 	for (guint i = 0; i < run.jobs->len; i++) {
 		Job *j = run.jobs->pdata[i];
 
@@ -1000,52 +1123,12 @@ int hh_run_argv(int argc, char **argv, char **run_dir_out)
 	fflush(stdout);
 	run.t0 = hh_now_ms();
 	hh_scheduler_run(run.sched, run_job, &run);
-	mark_unstarted(&run);
-	write_run_json(&run, run_dir, run_id, start,
-		       !hh_spawn_interrupted() && run.done == run.jobs->len);
-	if (run.archive) {
-		g_autofree char *end = hh_iso_now();
-
-		hh_archive_run_end(run.archive, run_id, end,
-				   !hh_spawn_interrupted() &&
-					   run.done == run.jobs->len,
-				   NULL);
-	}
-	{
-		g_autofree char *latest = g_build_filename(results, "latest", NULL);
-
-		unlink(latest);
-		if (symlink(run_id, latest) < 0)
-			fprintf(stderr, "note: cannot link %s\n", latest);
-	}
-	if (run.tty)
-		fputs("\r\033[K", stderr);
-	fprintf(stderr, "\n%u cell(s): %u pass, %u fail, %u crash, %u timeout, "
-		"%u error, %u skip, %u expected crash in %.1f s\nresults: %s\n",
-		run.jobs->len, run.counts[HH_V_PASS], run.counts[HH_V_FAIL],
-		run.counts[HH_V_CRASH], run.counts[HH_V_TIMEOUT],
-		run.counts[HH_V_ERROR], run.counts[HH_V_SKIP],
-		run.expected_crashes, (hh_now_ms() - run.t0) / 1000.0, run_dir);
-	if (run.archive && !no_report)
-		write_report(&run, run_dir);
+	code = finish_run(&run, &o, run_dir, start);
 	if (run_dir_out)
 		*run_dir_out = g_strdup(run_dir);
-	failures = run.counts[HH_V_FAIL] + run.counts[HH_V_CRASH] +
-		   run.counts[HH_V_TIMEOUT] + run.counts[HH_V_ERROR];
-	if (hh_spawn_interrupted())
-		code = 128 + hh_spawn_interrupt_signal();
-	else
-		code = failures ? HH_EXIT_FAILURES : HH_EXIT_OK;
-	goto out;
-fail:
-	code = hh_report_error(err);
-out:
-	g_clear_pointer(&run.sched, hh_scheduler_free);
-	g_clear_pointer(&run.archive, hh_archive_close);
-	g_ptr_array_unref(run.jobs);
-	g_ptr_array_unref(run.kernels);
-	g_clear_pointer(&run.matrix, hh_matrix_free);
-	g_clear_pointer(&run.prebuilt, g_hash_table_unref);
-	g_mutex_clear(&run.lock);
+	run_clear(&run);
 	return code;
+fail:
+	run_clear(&run);
+	return hh_report_error(err);
 }
