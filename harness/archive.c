@@ -5,6 +5,7 @@
 #include "hh-error.h"
 
 #include <sqlite3.h>
+#include <string.h>
 
 struct _HhArchive {
 	sqlite3 *db;
@@ -588,4 +589,27 @@ void hh_archive_history_free(HhArchiveHistory *h)
 	g_free(h->start);
 	g_free(h->status);
 	g_free(h);
+}
+
+char *hh_archive_base_name(const char *cell)
+{
+	const char *t = strrchr(cell, '~');
+
+	if (t && t[1] && strspn(t + 1, "0123456789") == strlen(t + 1))
+		return g_strndup(cell, (gsize)(t - cell));
+	return g_strdup(cell);
+}
+
+char *hh_archive_newest_run(HhArchive *a, GError **error)
+{
+	g_autoptr(GPtrArray) runs = hh_archive_runs(a, error);
+
+	if (!runs)
+		return NULL;
+	if (!runs->len) {
+		g_set_error(error, HH_ERROR, HH_ERROR_NOT_FOUND,
+			    "archive %s holds no run", a->path);
+		return NULL;
+	}
+	return g_strdup(((HhArchiveRun *)runs->pdata[0])->id);
 }

@@ -105,6 +105,12 @@ HhArchiveRun *hh_archive_run(HhArchive *a, const char *run_id,
 GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
 			    GError **error);
 
+/* A cell's name without its repeat suffix "~N" (newly allocated). */
+char *hh_archive_base_name(const char *cell);
+
+/* The id of the newest run, or NULL with an error if there is none. */
+char *hh_archive_newest_run(HhArchive *a, GError **error);
+
 /* Runs, newest first; cells of a run in name order. */
 GPtrArray *hh_archive_runs(HhArchive *a, GError **error);
 GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,

@@ -10,21 +10,6 @@
 
 #include <stdio.h>
 
-/* The newest run of the archive. */
-static char *newest_run(HhArchive *a, GError **error)
-{
-	g_autoptr(GPtrArray) runs = hh_archive_runs(a, error);
-
-	if (!runs)
-		return NULL;
-	if (!runs->len) {
-		g_set_error(error, HH_ERROR, HH_ERROR_NOT_FOUND,
-			    "the archive holds no run");
-		return NULL;
-	}
-	return g_strdup(((HhArchiveRun *)runs->pdata[0])->id);
-}
-
 gboolean hh_compare_print(HhArchive *a, const char *base, const char *new_id,
 			  const char *format, guint history, const char *out,
 			  gboolean *bad, GError **error)
@@ -111,7 +96,7 @@ int hh_cmd_compare(int argc, char **argv)
 		base = g_strdup(argv[1]);
 		new_id = g_strdup(argv[2]);
 	} else {
-		new_id = argc == 2 ? g_strdup(argv[1]) : newest_run(a, &err);
+		new_id = argc == 2 ? g_strdup(argv[1]) : hh_archive_newest_run(a, &err);
 		if (!new_id)
 			return hh_report_error(err);
 		base = hh_compare_default_base(a, new_id, &err);

@@ -62,15 +62,9 @@ int hh_cmd_report(int argc, char **argv)
 	if (argc == 2) {
 		run_id = g_strdup(argv[1]);
 	} else {
-		g_autoptr(GPtrArray) runs = hh_archive_runs(a, &err);
-
-		if (!runs)
+		run_id = hh_archive_newest_run(a, &err);
+		if (!run_id)
 			return hh_report_error(err);
-		if (!runs->len) {
-			fprintf(stderr, "hotplug-harness: %s holds no run\n", db);
-			return HH_EXIT_ERROR;
-		}
-		run_id = g_strdup(((HhArchiveRun *)runs->pdata[0])->id);
 	}
 	if (!out && format == HH_REPORT_HTML)
 		out = g_build_filename(results, run_id, "report", NULL);

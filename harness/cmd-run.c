@@ -101,8 +101,6 @@ static gboolean kernel_used(GPtrArray *cells, HhMatrixKernel *def)
 	return FALSE;
 }
 
-static char *file_hash(const char *path);
-
 /* A kernel built elsewhere (bisect, a developer's tree): DIR is its O=
  * directory, with arch/x86/boot/bzImage, .config and
  * include/config/kernel.release. */
@@ -130,7 +128,7 @@ static HhKernelBuild *prebuilt_kernel(const char *name, const char *dir,
 		g_strstrip(b->release);
 	else
 		b->release = g_strdup("unknown");
-	hash = file_hash(b->bzimage);
+	hash = hh_sha256_file(b->bzimage, NULL);
 	b->key = g_strdup_printf("prebuilt-%.16s", hash ? hash : "unreadable");
 	b->source_identity = g_strdup_printf("prebuilt:%s", b->dir);
 	b->cached = TRUE;
@@ -604,17 +602,6 @@ static char *series_hash(const char *patches_dir)
 	return g_strdup(g_checksum_get_string(sum));
 }
 
-static char *file_hash(const char *path)
-{
-	g_autofree char *text = NULL;
-	gsize len = 0;
-
-	if (!path || !g_file_get_contents(path, &text, &len, NULL))
-		return NULL;
-	return g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-					   (const guchar *)text, len);
-}
-
 static void open_archive(Run *run, const char *results, const char *start,
 			 const char *matrix, char **only, char **exclude,
 			 guint repeat, const char *label)
@@ -641,7 +628,7 @@ static void open_archive(Run *run, const char *results, const char *start,
 			Kernel *k = run->kernels->pdata[i];
 			g_autofree char *sh = k->build->n_patches ?
 				series_hash(k->def->spec.patches_dir) : NULL;
-			g_autofree char *ch = file_hash(k->build->config);
+			g_autofree char *ch = hh_sha256_file(k->build->config, NULL);
 			HhArchiveKernel ak = {
 				.name = k->def->name,
 				.release = k->build->release,

@@ -6,6 +6,7 @@
 #include "compare.h"
 #include "escape.h"
 #include "hh-error.h"
+#include "util.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -120,15 +121,6 @@ static Class class_of_all(const char *verdicts)
 	return bad ? BAD : err ? ERROR : GOOD;
 }
 
-static char *base_name(const char *name)
-{
-	const char *t = strrchr(name, '~');
-
-	if (t && t[1] && strspn(t + 1, "0123456789") == strlen(t + 1))
-		return g_strndup(name, (gsize)(t - name));
-	return g_strdup(name);
-}
-
 typedef struct {
 	GString *verdicts;
 	char *detail;
@@ -151,7 +143,7 @@ static GHashTable *fold(GPtrArray *cells)
 
 	for (guint i = 0; i < cells->len; i++) {
 		HhArchiveCell *c = cells->pdata[i];
-		char *name = base_name(c->name);
+		char *name = hh_archive_base_name(c->name);
 		Folded *f = g_hash_table_lookup(h, name);
 
 		if (!f) {
@@ -266,7 +258,7 @@ static GHashTable *titles_of(GPtrArray *cells)
 		for (guint k = 0; !c->expected_crash && k < c->crashes->len; k++)
 			if (!g_hash_table_contains(t, c->crashes->pdata[k]))
 				g_hash_table_insert(t, g_strdup(c->crashes->pdata[k]),
-						    base_name(c->name));
+						    hh_archive_base_name(c->name));
 	}
 	return t;
 }
@@ -395,15 +387,6 @@ char *hh_comparison_text(const HhComparison *c)
 	return g_string_free(o, FALSE);
 }
 
-static void kv(JsonBuilder *b, const char *k, const char *v)
-{
-	json_builder_set_member_name(b, k);
-	if (v)
-		json_builder_add_string_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
 char *hh_comparison_json(const HhComparison *c)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -412,9 +395,9 @@ char *hh_comparison_json(const HhComparison *c)
 	g_autofree char *text = NULL;
 
 	json_builder_begin_object(b);
-	kv(b, "base", c->base_id);
-	kv(b, "new", c->new_id);
-	kv(b, "matrix", c->matrix);
+	hh_json_set_string(b, "base", c->base_id);
+	hh_json_set_string(b, "new", c->new_id);
+	hh_json_set_string(b, "matrix", c->matrix);
 	json_builder_set_member_name(b, "bad");
 	json_builder_add_boolean_value(b, hh_comparison_bad(c));
 	json_builder_set_member_name(b, "counts");
@@ -435,17 +418,17 @@ char *hh_comparison_json(const HhComparison *c)
 		HhCmpEntry *e = c->entries->pdata[i];
 
 		json_builder_begin_object(b);
-		kv(b, "cell", e->cell);
+		hh_json_set_string(b, "cell", e->cell);
 		{
 			g_autofree char *kind = g_strdelimit(
 				g_strdup(kind_names[e->kind]), " ", '_');
 
-			kv(b, "kind", kind);
+			hh_json_set_string(b, "kind", kind);
 		}
-		kv(b, "base", e->base);
-		kv(b, "new", e->new_);
-		kv(b, "detail", e->detail);
-		kv(b, "history", e->history);
+		hh_json_set_string(b, "base", e->base);
+		hh_json_set_string(b, "new", e->new_);
+		hh_json_set_string(b, "detail", e->detail);
+		hh_json_set_string(b, "history", e->history);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -455,8 +438,8 @@ char *hh_comparison_json(const HhComparison *c)
 		HhCmpTitle *t = c->new_titles->pdata[i];
 
 		json_builder_begin_object(b);
-		kv(b, "title", t->title);
-		kv(b, "cell", t->cell);
+		hh_json_set_string(b, "title", t->title);
+		hh_json_set_string(b, "cell", t->cell);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

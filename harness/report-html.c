@@ -88,16 +88,6 @@ static char *cell_page(const HhArchiveCell *c)
 	return g_strdup_printf("cells/%s/%s/%s.html", k, v, leaf);
 }
 
-/* The name without a repeat suffix "~N". */
-static char *base_name(const char *name)
-{
-	const char *t = strrchr(name, '~');
-
-	if (t && t[1] && strspn(t + 1, "0123456789") == strlen(t + 1))
-		return g_strndup(name, (gsize)(t - name));
-	return g_strdup(name);
-}
-
 static const char *history_verdict(const HhArchiveHistory *h)
 {
 	return h->expected_crash ? "xfail" : h->status;
@@ -124,7 +114,7 @@ static GPtrArray *axis(HhRep *r, const char *kernel, gboolean variants)
 		if (g_strcmp0(c->kernel, kernel) || !v)
 			continue;
 		if (!variants) {
-			b = base_name(v);
+			b = hh_archive_base_name(v);
 			v = b;
 		}
 		if (!g_hash_table_contains(seen, v)) {
@@ -160,7 +150,7 @@ static void heat_map(GString *o, HhRep *r, const char *kernel)
 
 			for (guint i = 0; i < r->rcells->len; i++) {
 				HhRepCell *c = r->rcells->pdata[i];
-				g_autofree char *sb = base_name(c->cell->scenario ?
+				g_autofree char *sb = hh_archive_base_name(c->cell->scenario ?
 								c->cell->scenario : "");
 				g_autofree char *href = NULL;
 				const char *verdict = hh_rep_verdict(c);
@@ -317,7 +307,7 @@ static void history_load(HhRep *r, History *h)
 	h->names = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < r->cells->len; i++) {
 		HhArchiveCell *c = r->cells->pdata[i];
-		g_autofree char *base = base_name(c->name);
+		g_autofree char *base = hh_archive_base_name(c->name);
 		g_autoptr(GPtrArray) past = NULL;
 		GHashTable *by_run;
 
@@ -556,7 +546,7 @@ static void cell_body(GString *o, HhRep *r, HhRepCell *c, History *h,
 	g_autofree char *reason = hh_text_clean_str(c->cell->reason, 8192);
 	g_autofree char *failed = hh_text_clean_str(c->cell->failed_step, 8192);
 	g_autofree char *rerun = hh_rep_result_str(c, "rerun");
-	g_autofree char *base = base_name(c->cell->name);
+	g_autofree char *base = hh_archive_base_name(c->cell->name);
 	g_autofree char *agent = NULL, *apath = NULL;
 	const char *v = hh_rep_verdict(c);
 

@@ -496,11 +496,7 @@ static void kv(JsonBuilder *b, const char *k, const char *raw)
 {
 	g_autofree char *v = hh_text_clean_str(raw, 0);
 
-	json_builder_set_member_name(b, k);
-	if (v)
-		json_builder_add_string_value(b, v);
-	else
-		json_builder_add_null_value(b);
+	hh_json_set_string(b, k, v);
 }
 
 static char *kcidb(HhRep *r)

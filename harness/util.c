@@ -149,3 +149,13 @@ gboolean hh_rm_rf(const char *path, GError **error)
 	}
 	return TRUE;
 }
+
+void hh_json_set_string(JsonBuilder *b, const char *member,
+			const char *value)
+{
+	json_builder_set_member_name(b, member);
+	if (value)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}

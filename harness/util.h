@@ -19,6 +19,10 @@ gboolean hh_write_file(const char *path, const char *data, gssize len,
 gboolean hh_write_json(const char *path, JsonBuilder *builder,
 		       gboolean pretty, GError **error);
 
+/* Sets member to a string value, or to null when value is NULL. */
+void hh_json_set_string(JsonBuilder *b, const char *member,
+			const char *value);
+
 /* Creates a directory and its parents with the given mode. */
 gboolean hh_mkdir_p(const char *path, int mode, GError **error);
 
