@@ -591,15 +591,6 @@ void hh_archive_history_free(HhArchiveHistory *h)
 	g_free(h);
 }
 
-char *hh_archive_base_name(const char *cell)
-{
-	const char *t = strrchr(cell, '~');
-
-	if (t && t[1] && strspn(t + 1, "0123456789") == strlen(t + 1))
-		return g_strndup(cell, (gsize)(t - cell));
-	return g_strdup(cell);
-}
-
 char *hh_archive_newest_run(HhArchive *a, GError **error)
 {
 	g_autoptr(GPtrArray) runs = hh_archive_runs(a, error);

@@ -105,8 +105,6 @@ HhArchiveRun *hh_archive_run(HhArchive *a, const char *run_id,
 GPtrArray *hh_archive_prune(HhArchive *a, guint keep, const char *before,
 			    GError **error);
 
-/* A cell's name without its repeat suffix "~N" (newly allocated). */
-char *hh_archive_base_name(const char *cell);
 
 /* The id of the newest run, or NULL with an error if there is none. */
 char *hh_archive_newest_run(HhArchive *a, GError **error);

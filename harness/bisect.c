@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "bisect.h"
+#include "result.h"
 #include "commands.h"
 #include "hh-error.h"
 #include "kbuild.h"
@@ -565,55 +566,32 @@ static gboolean build(const HhBisectStep *s, HhBisectResult *r, Clone *c,
 	return TRUE;
 }
 
-/* The result.json of every boot of the cell in run_dir (NAME, NAME~N). */
-static GPtrArray *cell_results(const char *run_dir, const char *cell)
-{
-	GPtrArray *out = g_ptr_array_new_with_free_func(g_object_unref);
-	g_autofree char *parent_rel = g_path_get_dirname(cell);
-	g_autofree char *base = g_path_get_basename(cell);
-	g_autofree char *parent = g_build_filename(run_dir, parent_rel, NULL);
-	g_autofree char *prefix = g_strdup_printf("%s~", base);
-	g_autoptr(GDir) d = g_dir_open(parent, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *path = NULL;
-		JsonParser *p;
-
-		if (!g_str_equal(name, base) && !g_str_has_prefix(name, prefix))
-			continue;
-		path = g_build_filename(parent, name, "result.json", NULL);
-		p = json_parser_new();
-		if (json_parser_load_from_file(p, path, NULL) &&
-		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-			g_ptr_array_add(out, p);
-		else
-			g_object_unref(p);
-	}
-	return out;
-}
-
 static void boot(const HhBisectStep *s, HhBisectResult *r, const char *build)
 {
 	g_autofree char *kernel = g_strndup(s->cell, strcspn(s->cell, "/"));
 	g_autofree char *kb = g_strdup_printf("%s=%s", kernel, build);
-	g_autofree char *repeat = g_strdup_printf("%u", s->runs);
-	g_autofree char *jobs = g_strdup_printf("%u", s->jobs ? s->jobs :
-						g_get_num_processors());
 	g_autofree char *results = g_build_filename(r->dir, "results", NULL);
-	const char *argv[] = { "run", "--matrix", s->matrix, "--only", s->cell,
-			       "--repeat", repeat, "--boot", "cold",
-			       "--results", results, "--quiet", "--keep-going",
-			       "-j", jobs, "--kernel-build", kb, NULL };
-	g_auto(GStrv) args = g_strdupv((char **)argv);
+	const char *only[] = { s->cell, NULL };
+	const char *builds[] = { kb, NULL };
 	g_autoptr(GPtrArray) res = NULL;
+	HhRunOptions ro;
 	guint passed = 0, skipped = 0, errors = 0, other = 0, matching = 0;
 	g_autofree char *other_sig = NULL;
 	gint64 t0 = hh_now_ms();
 	int code;
 
+	hh_run_options_init(&ro);
+	ro.matrix = s->matrix;
+	ro.only = only;
+	ro.repeat = s->runs;
+	ro.boot = HH_BOOT_COLD;
+	ro.results = results;
+	ro.quiet = TRUE;
+	ro.keep_going = TRUE;
+	ro.max_jobs = s->jobs;
+	ro.kernel_builds = builds;
 	say(s, "booting %s %u time(s)", s->cell, s->runs);
-	code = s->run((int)g_strv_length(args), args, &r->run_dir);
+	code = s->run(&ro, &r->run_dir);
 	r->boot_s = (hh_now_ms() - t0) / 1000.0;
 	if (code >= 128) {
 		r->verdict = (HhBisectVerdict)code;
@@ -626,7 +604,7 @@ static void boot(const HhBisectStep *s, HhBisectResult *r, const char *build)
 					 "(a harness error, see above)", code);
 		return;
 	}
-	res = cell_results(r->run_dir, s->cell);
+	res = hh_result_load_repeats(r->run_dir, s->cell);
 	r->boots = res->len;
 	r->signatures = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < res->len; i++) {

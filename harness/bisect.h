@@ -3,6 +3,8 @@
 #define HH_BISECT_H
 
 #include <glib.h>
+
+#include "run.h"
 #include <json-glib/json-glib.h>
 
 /*
@@ -40,9 +42,8 @@ typedef struct {
 	guint runs;		/* boots that must all pass for good */
 	guint jobs;
 	gboolean quiet;
-	/* hotplug-harness run (hh_run_argv): the library does not call the
-	 * command layer itself. */
-	int (*run)(int argc, char **argv, char **run_dir_out);
+	/* The run engine (hh_run_matrix); tests give a fake one. */
+	int (*run)(const HhRunOptions *o, char **run_dir_out);
 } HhBisectStep;
 
 typedef struct {

@@ -3,8 +3,8 @@
  * One matrix cell: boot, walk the scenario's steps, power off, analyse the
  * kernel log, write result.json.  Files of a cell directory:
  *   console.log  serial console        kmsg.log     kernel log with markers
- *   agent.log    agent transcript      qmp.log      QMP transcript
- *   qemu.log     QEMU's own output     qemu-cmdline.txt  replayable argv
+ *   agent.log    agent transcript      qmp.log / libvirt.log  backend
+ *   qemu.log     QEMU's own output     qemu-cmdline.txt / domain.xml  replay
  *   result.json  verdict, steps, crashes, durations
  */
 #include "config.h"
@@ -13,8 +13,6 @@
 #include "agent-client.h"
 #include "hh-error.h"
 #include "kconfig.h"
-#include "qmp.h"
-#include "qmp-cmd.h"
 #include "snapshot.h"
 #include "spawn.h"
 #include "util.h"
@@ -27,61 +25,16 @@
 #include <string.h>
 #include <sys/wait.h>
 
-const char *hh_verdict_name(HhVerdict v)
-{
-	static const char *const names[] = {
-		"pass", "skip", "fail", "crash", "timeout", "error",
-	};
-
-	return names[v];
-}
-
-void hh_cell_result_free(HhCellResult *r)
-{
-	if (!r)
-		return;
-	g_free(r->reason);
-	g_free(r->phase);
-	g_free(r->boot_mode);
-	g_free(r->failed_step);
-	if (r->crashes)
-		g_ptr_array_unref(r->crashes);
-	g_free(r);
-}
-
-typedef struct {
-	guint line;
-	char *text;
-	HhVerdict verdict;
-	char *message;
-	guint ms;
-	GPtrArray *matches;	/* log lines its log expectations matched */
-} StepOutcome;
-
-static void outcome_free(gpointer p)
-{
-	StepOutcome *o = p;
-
-	g_free(o->text);
-	g_free(o->message);
-	if (o->matches)
-		g_ptr_array_unref(o->matches);
-	g_free(o);
-}
-
 typedef struct {
 	const HhCellSpec *spec;
 	HhVm *vm;
 	HhAgent *agent;
-	HhQmp *qmp;
 	GPtrArray *outcomes;
 	GHashTable *baseline;	/* node id -> MemTotal kB at start */
 	HhCellResult *result;
-	GPtrArray *crashes;
 	gint64 t0;
 	guint step_ms_total;
 	guint shutdown_ms;
-	guint64 peak_rss_kb;
 	GPtrArray *matches;	/* of the step running now */
 } Cell;
 
@@ -108,6 +61,9 @@ static HhVerdict verdict_of(const GError *e)
 {
 	if (g_error_matches(e, HH_ERROR, HH_ERROR_TIMEOUT))
 		return HH_V_TIMEOUT;
+	/* A step the backend cannot do says so as a skip. */
+	if (g_error_matches(e, HH_ERROR, HH_ERROR_UNSUPPORTED))
+		return HH_V_SKIP;
 	/* QEMU refusing a scenario's hotplug request is the scenario's
 	 * assertion failing, not the harness breaking. */
 	if (g_error_matches(e, HH_ERROR, HH_ERROR_QMP) ||
@@ -417,13 +373,12 @@ static gboolean do_action(Cell *c, const HhStep *s, char **msg,
 		}
 		return TRUE;
 	case HH_ACT_DIMM_ADD:
-		return hh_qmp_dimm_add(c->qmp, s->id, s->size, s->node, t,
-				       error);
+		return hh_vm_dimm_add(c->vm, s->id, s->size, s->node, t, error);
 	case HH_ACT_VCPU_ADD:
-		return hh_qmp_vcpu_add(c->qmp, s->id, s->node, s->socket, t,
-				       error);
+		return hh_vm_vcpu_add(c->vm, s->id, s->node, s->socket, t,
+				      error);
 	case HH_ACT_DEVICE_DEL:
-		return hh_qmp_device_del_wait(c->qmp, s->id, TRUE, t, error);
+		return hh_vm_device_del(c->vm, s->id, t, error);
 	}
 	return FALSE;
 }
@@ -431,7 +386,7 @@ static gboolean do_action(Cell *c, const HhStep *s, char **msg,
 static void record_step(Cell *c, const HhStep *s, HhVerdict v,
 			const char *message, gint64 t0)
 {
-	StepOutcome *o = g_new0(StepOutcome, 1);
+	HhStepResult *o = g_new0(HhStepResult, 1);
 
 	o->line = s->line;
 	o->text = g_strdup(s->text);
@@ -510,39 +465,56 @@ static void dump_registers(Cell *c)
 	g_autofree char *regs = NULL;
 	g_autofree char *path = g_build_filename(c->spec->dir,
 						 "registers.txt", NULL);
+	g_autoptr(GError) err = NULL;
 
-	if (c->qmp && hh_qmp_hmp(c->qmp, "info registers -a", 5000, &regs,
-				 NULL))
-		hh_write_file(path, regs, -1, NULL);
+	if (!c->vm)
+		return;
+	regs = hh_vm_dump_registers(c->vm, 5000, &err);
+	if (!regs)
+		regs = g_strdup_printf("no registers: %s\n", err->message);
+	hh_write_file(path, regs, -1, NULL);
 }
 
-/* Starts the VM and connects monitor and agent; no handshake yet. */
-static gboolean start_guest(Cell *c, const char *run_dir, int incoming_fd,
-			    GError **error)
+void hh_cell_vm_config(const HhCellSpec *spec, HhVmConfig *cfg,
+		       char **cmdline)
+{
+	*cmdline = hh_cell_cmdline(spec);
+	*cfg = (HhVmConfig){
+		.kernel = spec->bzimage, .initrd = spec->initrd,
+		.cmdline = *cmdline, .variant = spec->variant,
+		.accel = spec->accel,
+	};
+}
+
+/* Starts the VM and connects the agent's ports; no handshake yet. */
+static gboolean start_guest(Cell *c, const char *run_dir,
+			    const char *restore_from, GError **error)
 {
 	const HhCellSpec *spec = c->spec;
+	const HhVmBackendOps *ops = spec->backend->ops;
 	g_autofree char *console = g_build_filename(spec->dir, "console.log", NULL);
 	g_autofree char *qlog = g_build_filename(spec->dir, "qemu.log", NULL);
 	g_autofree char *alog = g_build_filename(spec->dir, "agent.log", NULL);
 	g_autofree char *klog = g_build_filename(spec->dir, "kmsg.log", NULL);
-	g_autofree char *replay = g_build_filename(spec->dir, "qemu-cmdline.txt", NULL);
-	g_autofree char *qmp_path = g_build_filename(spec->dir, "qmp.log", NULL);
-	g_autofree char *cmdline = hh_cell_cmdline(spec);
-	g_autofree char *argv = NULL;
-	g_autoptr(GFile) f = g_file_new_for_path(qmp_path);
-	g_autoptr(GFileOutputStream) out = NULL;
+	g_autofree char *replay = g_build_filename(spec->dir, ops->replay_file,
+						   NULL);
+	g_autofree char *transcript = g_build_filename(spec->dir,
+						       ops->transcript_file,
+						       NULL);
+	g_autofree char *cmdline = NULL, *describe = NULL;
 	g_autoptr(GIOStream) ctl = NULL, log = NULL;
-	HhVmConfig cfg = {
-		.kernel = spec->bzimage, .initrd = spec->initrd,
-		.cmdline = cmdline, .variant = spec->variant,
-		.run_dir = run_dir, .console_log = console,
-		.stderr_log = qlog, .accel = spec->accel,
-		.incoming_fd = incoming_fd,
-	};
+	HhVmConfig cfg;
 
+	hh_cell_vm_config(spec, &cfg, &cmdline);
+	cfg.name = spec->vm_name;
+	cfg.run_dir = run_dir;
+	cfg.console_log = console;
+	cfg.stderr_log = qlog;
+	cfg.transcript = transcript;
+	cfg.restore_from = restore_from;
 	/* A restored cell's console starts with the group's boot console,
 	 * as a cold boot's would. */
-	if (incoming_fd >= 0 && spec->snapshot) {
+	if (restore_from && spec->snapshot) {
 		g_autofree char *boot = g_build_filename(spec->snapshot->dir,
 							 "console.log", NULL);
 		g_autofree char *text = NULL;
@@ -555,18 +527,13 @@ static gboolean start_guest(Cell *c, const char *run_dir, int incoming_fd,
 	c->vm = hh_vm_start(spec->backend, &cfg, error);
 	if (!c->vm)
 		return FALSE;
-	argv = spec->backend->describe(c->vm, 0);
-	hh_write_file(replay, argv, -1, NULL);
-	if (incoming_fd >= 0 && g_getenv("HH_FAULT_KILL_RESTORE"))
-		spec->backend->kill(c->vm, 0);	/* fault injection, tests only */
-	c->qmp = spec->backend->monitor(c->vm, 0, error);
-	if (!c->qmp)
-		return FALSE;
-	out = g_file_replace(f, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL);
-	if (out)
-		hh_qmp_set_transcript(c->qmp, G_OUTPUT_STREAM(out));
-	ctl = spec->backend->open_port(c->vm, HHP_PORT_CONTROL, 0, error);
-	log = ctl ? spec->backend->open_port(c->vm, HHP_PORT_LOG, 0, error) : NULL;
+	describe = hh_vm_describe(c->vm);
+	if (describe)
+		hh_write_file(replay, describe, -1, NULL);
+	if (restore_from && g_getenv("HH_FAULT_KILL_RESTORE"))
+		hh_vm_kill(c->vm);	/* fault injection, tests only */
+	ctl = hh_vm_open_port(c->vm, HHP_PORT_CONTROL, error);
+	log = ctl ? hh_vm_open_port(c->vm, HHP_PORT_LOG, error) : NULL;
 	if (!log)
 		return FALSE;
 	c->agent = hh_agent_new(ctl, log, alog, klog);
@@ -577,8 +544,7 @@ static void stop_guest(Cell *c)
 {
 	g_clear_pointer(&c->agent, hh_agent_free);
 	if (c->vm)
-		c->spec->backend->kill(c->vm, 0);
-	c->qmp = NULL;	/* owned by the VM */
+		hh_vm_kill(c->vm);
 	g_clear_pointer(&c->vm, hh_vm_free);
 }
 
@@ -589,13 +555,13 @@ static void explain_exit(Cell *c, GError **err)
 	gint64 end = hh_now_ms() + 1000;
 
 	/* A dropped connection usually means QEMU is on its way out. */
-	while (c->vm && c->spec->backend->running(c->vm) &&
+	while (c->vm && hh_vm_running(c->vm) &&
 	       g_error_matches(*err, HH_ERROR, HH_ERROR_QEMU) &&
 	       hh_now_ms() < end)
 		hh_iterate_once(20);
-	if (!c->vm || c->spec->backend->running(c->vm))
+	if (!c->vm || hh_vm_running(c->vm))
 		return;
-	words = c->spec->backend->last_words(c->vm);
+	words = hh_vm_last_words(c->vm);
 	g_clear_error(err);
 	g_set_error(err, HH_ERROR, HH_ERROR_QEMU, "qemu exited during boot%s%s",
 		    words ? ": " : "", words ? words : "");
@@ -609,14 +575,8 @@ static gboolean restore(Cell *c, const char *run_dir, GError **why)
 	g_autoptr(HhAgentReply) id = NULL;
 	g_autoptr(HhAgentReply) clock = NULL;
 	g_autofree char *boot_id = NULL;
-	int fd = open(snap->state, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		g_set_error(why, HH_ERROR, HH_ERROR_FAILED, "no state file: %s",
-			    g_strerror(errno));
-		return FALSE;
-	}
-	if (!start_guest(c, run_dir, fd, why))
+	if (!start_guest(c, run_dir, snap->state, why))
 		goto fail;
 	hh_agent_preload_log(c->agent, snap->records, snap->last_seq);
 	if (!hh_agent_sync(c->agent, limit, why))
@@ -666,7 +626,7 @@ static gboolean boot(Cell *c, const char *run_dir)
 	} else {
 		c->result->boot_mode = g_strdup("cold");
 	}
-	if (!start_guest(c, run_dir, -1, &err) ||
+	if (!start_guest(c, run_dir, NULL, &err) ||
 	    !hh_agent_sync(c->agent, spec->timeouts.boot_ms, &err)) {
 		explain_exit(c, &err);
 		if (g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT))
@@ -685,11 +645,11 @@ static void shutdown(Cell *c)
 	guint limit = c->spec->timeouts.shutdown_ms;
 
 	if (c->vm)
-		c->peak_rss_kb = c->spec->backend->peak_rss_kb(c->vm);
+		c->result->peak_rss_kb = hh_vm_peak_rss_kb(c->vm);
 	if (c->agent && !hh_agent_get_error(c->agent) &&
-	    c->spec->backend->running(c->vm)) {
+	    hh_vm_running(c->vm)) {
 		if (!hh_agent_poweroff(c->agent, limit, &err) ||
-		    !c->spec->backend->wait(c->vm, limit, 0, &err)) {
+		    !hh_vm_wait(c->vm, limit, &err)) {
 			if (c->result->verdict == HH_V_PASS)
 				set_verdict(c, verdict_of(err), "shutdown",
 					    "shutdown: %s", err->message);
@@ -697,7 +657,7 @@ static void shutdown(Cell *c)
 		hh_agent_wait_log_closed(c->agent, 1000);
 	}
 	if (c->vm)
-		c->spec->backend->kill(c->vm, 0);
+		hh_vm_kill(c->vm);
 	c->shutdown_ms = (guint)(hh_now_ms() - t0);
 }
 
@@ -705,20 +665,21 @@ static void shutdown(Cell *c)
 
 static void analyse_log(Cell *c)
 {
-	c->crashes = hh_kmsg_records_scan(
+	GPtrArray *reports = hh_kmsg_records_scan(
 		c->agent ? hh_agent_log_records(c->agent) : NULL,
 		c->spec->suppressions);
-	c->result->crashes = g_ptr_array_new_with_free_func(g_free);
+
+	c->result->reports = reports;
 	/* Suppressed reports stay in result.json, not in the verdict's
 	 * titles (what compare and bisect look at). */
-	for (guint i = 0; i < c->crashes->len; i++) {
-		HhCrash *k = c->crashes->pdata[i];
+	for (guint i = 0; i < reports->len; i++) {
+		HhCrash *k = reports->pdata[i];
 
 		if (!k->suppressed_by)
 			g_ptr_array_add(c->result->crashes, g_strdup(k->title));
 	}
-	for (guint i = 0; i < c->crashes->len; i++) {
-		HhCrash *k = c->crashes->pdata[i];
+	for (guint i = 0; i < reports->len; i++) {
+		HhCrash *k = reports->pdata[i];
 		GRegex *want = c->spec->scenario->expect_crash;
 
 		if (k->suppressed_by)
@@ -742,99 +703,19 @@ static void analyse_log(Cell *c)
 static void write_result(Cell *c)
 {
 	const HhCellSpec *spec = c->spec;
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autofree char *path = g_build_filename(spec->dir, "result.json", NULL);
+	g_autoptr(GError) err = NULL;
+	HhResultHeader h = {
+		.cell = spec->name, .kernel = spec->kernel_name,
+		.kernel_release = spec->kernel_release,
+		.variant = spec->variant->name,
+		.scenario = spec->scenario->name,
+		.accel = spec->accel == HH_ACCEL_KVM ? "kvm" : "tcg",
+		.backend = spec->backend->ops->name,
+		.connect = spec->backend->uri, .rerun = spec->rerun,
+	};
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "cell");
-	json_builder_add_string_value(b, spec->name);
-	json_builder_set_member_name(b, "kernel");
-	json_builder_add_string_value(b, spec->kernel_name);
-	json_builder_set_member_name(b, "kernel_release");
-	json_builder_add_string_value(b, spec->kernel_release);
-	json_builder_set_member_name(b, "variant");
-	json_builder_add_string_value(b, spec->variant->name);
-	json_builder_set_member_name(b, "scenario");
-	json_builder_add_string_value(b, spec->scenario->name);
-	json_builder_set_member_name(b, "status");
-	json_builder_add_string_value(b, hh_verdict_name(c->result->verdict));
-	json_builder_set_member_name(b, "reason");
-	json_builder_add_string_value(b, c->result->reason);
-	json_builder_set_member_name(b, "phase");
-	json_builder_add_string_value(b, c->result->phase);
-	json_builder_set_member_name(b, "failed_step");
-	json_builder_add_string_value(b, c->result->failed_step);
-	json_builder_set_member_name(b, "expected_crash");
-	json_builder_add_boolean_value(b, c->result->expected);
-	json_builder_set_member_name(b, "boot");
-	json_builder_add_string_value(b, c->result->boot_mode);
-	json_builder_set_member_name(b, "qemu_peak_rss_kb");
-	json_builder_add_int_value(b, (gint64)c->peak_rss_kb);
-	json_builder_set_member_name(b, "accel");
-	json_builder_add_string_value(b, spec->accel == HH_ACCEL_KVM ? "kvm" : "tcg");
-	json_builder_set_member_name(b, "rerun");
-	json_builder_add_string_value(b, spec->rerun);
-	json_builder_set_member_name(b, "durations_ms");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "boot");
-	json_builder_add_int_value(b, c->result->boot_ms);
-	json_builder_set_member_name(b, "steps");
-	json_builder_add_int_value(b, c->step_ms_total);
-	json_builder_set_member_name(b, "shutdown");
-	json_builder_add_int_value(b, c->shutdown_ms);
-	json_builder_set_member_name(b, "total");
-	json_builder_add_int_value(b, (gint64)(c->result->seconds * 1000));
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "steps");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < c->outcomes->len; i++) {
-		StepOutcome *o = c->outcomes->pdata[i];
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "line");
-		json_builder_add_int_value(b, o->line);
-		json_builder_set_member_name(b, "step");
-		json_builder_add_string_value(b, o->text);
-		json_builder_set_member_name(b, "status");
-		json_builder_add_string_value(b, hh_verdict_name(o->verdict));
-		if (o->message) {
-			json_builder_set_member_name(b, "message");
-			json_builder_add_string_value(b, o->message);
-		}
-		json_builder_set_member_name(b, "ms");
-		json_builder_add_int_value(b, o->ms);
-		if (o->matches && o->matches->len) {
-			json_builder_set_member_name(b, "matches");
-			json_builder_begin_array(b);
-			for (guint k = 0; k < o->matches->len; k++)
-				json_builder_add_string_value(
-					b, o->matches->pdata[k]);
-			json_builder_end_array(b);
-		}
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "crashes");
-	json_builder_begin_array(b);
-	for (guint i = 0; c->crashes && i < c->crashes->len; i++) {
-		HhCrash *k = c->crashes->pdata[i];
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "title");
-		json_builder_add_string_value(b, k->title);
-		json_builder_set_member_name(b, "count");
-		json_builder_add_int_value(b, k->count);
-		json_builder_set_member_name(b, "excerpt");
-		json_builder_add_string_value(b, k->excerpt);
-		if (k->suppressed_by) {
-			json_builder_set_member_name(b, "suppressed_by");
-			json_builder_add_string_value(b, k->suppressed_by);
-		}
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	hh_write_json(path, b, TRUE, NULL);
+	if (!hh_result_write(spec->dir, &h, c->result, &err))
+		g_printerr("warning: %s\n", err->message);
 }
 
 static gboolean unmet_requirement(Cell *c)
@@ -952,8 +833,8 @@ HhCellResult *hh_cell_run(const HhCellSpec *spec)
 
 	g_main_context_push_thread_default(ctx);
 	c.t0 = hh_now_ms();
-	c.result = g_new0(HhCellResult, 1);
-	c.outcomes = g_ptr_array_new_with_free_func(outcome_free);
+	c.result = hh_cell_result_new();
+	c.outcomes = c.result->steps;
 	c.matches = g_ptr_array_new_with_free_func(g_free);
 	c.baseline = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	if (!hh_mkdir_p(spec->dir, 0755, &err)) {
@@ -992,11 +873,8 @@ out:
 	c.result->steps_ms = c.step_ms_total;
 	c.result->shutdown_ms = c.shutdown_ms;
 	write_result(&c);
-	g_ptr_array_unref(c.outcomes);
 	g_ptr_array_unref(c.matches);
 	g_hash_table_unref(c.baseline);
-	if (c.crashes)
-		g_ptr_array_unref(c.crashes);
 	g_main_context_pop_thread_default(ctx);
 	return c.result;
 }

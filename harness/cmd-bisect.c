@@ -9,6 +9,7 @@
 
 #include "bisect.h"
 #include "commands.h"
+#include "result.h"
 #include "hh-error.h"
 #include "paths.h"
 #include "spawn.h"
@@ -102,7 +103,7 @@ static gboolean fill_step(Opts *o, HhBisectStep *s, guint default_runs,
 	s->runs = o->runs ? (guint)o->runs : default_runs;
 	s->jobs = o->jobs > 0 ? (guint)o->jobs : 0;
 	s->quiet = o->quiet;
-	s->run = hh_run_argv;
+	s->run = hh_run_matrix;
 	s->signatures = g_ptr_array_new_with_free_func(g_free);
 	return TRUE;
 }
@@ -328,28 +329,19 @@ static void print_kmsg(const char *path, gint n)
 /* What the first bad commit's failing boot says. */
 static void print_failure(const char *run_dir, const char *cell)
 {
-	g_autofree char *parent_rel = g_path_get_dirname(cell);
-	g_autofree char *parent = g_build_filename(run_dir, parent_rel, NULL);
-	g_autofree char *base = g_path_get_basename(cell);
-	g_autoptr(GDir) d = g_dir_open(parent, 0, NULL);
-	const char *name;
+	g_autoptr(GPtrArray) boots = hh_result_load_repeats(run_dir, cell);
 
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *dir = g_build_filename(parent, name, NULL);
-		g_autofree char *json = g_build_filename(dir, "result.json",
-							 NULL);
-		g_autofree char *kmsg = g_build_filename(dir, "kmsg.log", NULL);
-		g_autoptr(JsonParser) p = json_parser_new();
-		JsonObject *o;
+	for (guint b = 0; b < boots->len; b++) {
+		JsonObject *o = json_node_get_object(
+			json_parser_get_root(boots->pdata[b]));
+		g_autofree char *kmsg = g_build_filename(
+			run_dir, json_object_get_string_member_with_default(
+					 o, "cell", cell) ?: cell,
+			"kmsg.log", NULL);
 		JsonArray *crashes, *steps;
 		const char *status;
 		gint failed = -1;
 
-		if (!g_str_has_prefix(name, base) ||
-		    !json_parser_load_from_file(p, json, NULL) ||
-		    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-			continue;
-		o = json_node_get_object(json_parser_get_root(p));
 		status = json_object_get_string_member_with_default(o, "status",
 								   "?");
 		if (g_str_equal(status, "pass") || g_str_equal(status, "skip"))

@@ -13,6 +13,7 @@
 #include "compare.h"
 #include "paths.h"
 #include "report.h"
+#include "run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +45,7 @@ int hh_cmd_nightly(int argc, char **argv)
 {
 	g_autofree char *matrix = NULL, *results = NULL, *accel = NULL;
 	g_autofree char *boot = NULL, *run_dir = NULL, *run_id = NULL;
+	g_autofree char *backend = NULL, *connect = NULL;
 	g_autofree char *report = NULL, *db = NULL, *base = NULL;
 	gint jobs = 0, history = 10, repeat = 2;
 	gboolean quiet = FALSE, bad = FALSE;
@@ -58,6 +60,10 @@ int hh_cmd_nightly(int argc, char **argv)
 		  "kvm, tcg or auto (default auto)", "MODE" },
 		{ "boot", 0, 0, G_OPTION_ARG_STRING, &boot,
 		  "cold, snapshot or auto (default auto)", "MODE" },
+		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
+		  "qemu or libvirt (default: the matrix's, else qemu)", "NAME" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &connect,
+		  "libvirt URI (default: the embedded driver)", "URI" },
 		{ "repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
 		  "run every cell N times, to tell flaky cells (default 2)",
 		  "N" },
@@ -72,7 +78,7 @@ int hh_cmd_nightly(int argc, char **argv)
 		"- the nightly job: run, archive, report, compare");
 	g_autoptr(GError) err = NULL;
 	g_autoptr(HhArchive) a = NULL;
-	g_autoptr(GPtrArray) rargv = g_ptr_array_new_with_free_func(g_free);
+	HhRunOptions ro;
 	int code, run_code;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -96,26 +102,32 @@ int hh_cmd_nightly(int argc, char **argv)
 		results = g_strdup("results");
 	if (!matrix)
 		matrix = hh_data_path("configs/nightly.matrix");
-	g_ptr_array_add(rargv, g_strdup("run"));
-	g_ptr_array_add(rargv, g_strdup("--matrix"));
-	g_ptr_array_add(rargv, g_strdup(matrix));
-	g_ptr_array_add(rargv, g_strdup("--results"));
-	g_ptr_array_add(rargv, g_strdup(results));
-	g_ptr_array_add(rargv, g_strdup("--label=nightly"));
-	g_ptr_array_add(rargv, g_strdup("--keep-going"));
-	g_ptr_array_add(rargv, g_strdup("--no-report"));
-	g_ptr_array_add(rargv, g_strdup_printf("--repeat=%d", repeat));
-	if (jobs > 0)
-		g_ptr_array_add(rargv, g_strdup_printf("--jobs=%d", jobs));
-	if (accel)
-		g_ptr_array_add(rargv, g_strdup_printf("--accel=%s", accel));
-	if (boot)
-		g_ptr_array_add(rargv, g_strdup_printf("--boot=%s", boot));
-	if (quiet)
-		g_ptr_array_add(rargv, g_strdup("--quiet"));
-	g_ptr_array_add(rargv, NULL);
-	run_code = hh_run_argv((int)rargv->len - 1, (char **)rargv->pdata,
-			       &run_dir);
+	hh_run_options_init(&ro);
+	ro.matrix = matrix;
+	ro.results = results;
+	ro.label = "nightly";
+	ro.keep_going = TRUE;
+	ro.no_report = TRUE;
+	ro.quiet = quiet;
+	ro.backend = backend;
+	ro.connect = connect;
+	if (repeat < 1 || repeat > 1000) {
+		fprintf(stderr, "hotplug-harness nightly: --repeat %d: expected "
+			"1 to 1000\n", repeat);
+		return HH_EXIT_USAGE;
+	}
+	ro.repeat = (guint)repeat;
+	ro.max_jobs = jobs > 0 ? (guint)jobs : 0;
+	if (accel && !hh_accel_parse(accel, &ro.accel, &err))
+		return hh_report_error(err);
+	if (boot && !hh_boot_mode_parse(boot, &ro.boot, &err))
+		return hh_report_error(err);
+	if (backend && !hh_vm_backend_known(backend)) {
+		fprintf(stderr, "hotplug-harness nightly: --backend '%s': "
+			"expected one of %s\n", backend, hh_vm_backend_names());
+		return HH_EXIT_USAGE;
+	}
+	run_code = hh_run_matrix(&ro, &run_dir);
 	if (!run_dir || run_code >= 128 ||
 	    (run_code != HH_EXIT_OK && run_code != HH_EXIT_FAILURES))
 		return run_code ? run_code : HH_EXIT_ERROR;

@@ -1,784 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hotplug-harness run: builds what the matrix needs (cached), then boots
- * every cell kernel x variant x scenario, -j at a time, printing KTAP on
- * stdout and progress on stderr.
+ * hotplug-harness run: the command line of the run engine (run.h).
  *
  * Matrix files are key files:
  *   [matrix]
  *   kernels=stock            names of [kernel NAME] groups below
  *   variants=mem2g-x         names or globs of variant files in configs/variants
  *   scenarios=NAME           names or globs of scenario files in configs/scenarios
+ *   backend=qemu             or libvirt (optional; --backend wins)
+ *   connect=URI              libvirt URI (optional; --connect wins)
  *   [kernel stock]
  *   source=default           a tarball or tree; default: linux-source-6.1
  *   patches=none             a patch directory, or none
  */
 #include "config.h"
 
-#include "cell.h"
 #include "commands.h"
 #include "hh-error.h"
-#include "initramfs.h"
-#include "kbuild.h"
-#include "kconfig.h"
-#include "matrix.h"
-#include "scheduler.h"
-#include "snapshot.h"
-#include "agent-client.h"
-#include "archive.h"
-#include "paths.h"
-#include "report.h"
-#include "spawn.h"
-#include "util.h"
+#include "run.h"
 
-#include <json-glib/json-glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-typedef struct {
-	HhMatrixKernel *def;
-	HhKernelBuild *build;
-	GHashTable *kconfig;
-} Kernel;
-
-typedef struct {
-	HhCellSpec spec;
-	HhCellResult *result;
-	guint index;
-	HhCost cost;
-} Job;
-
-typedef struct {
-	HhMatrix *matrix;
-	GPtrArray *kernels;	/* Kernel* */
-	GPtrArray *jobs;	/* Job* */
-	HhScheduler *sched;
-	gboolean keep_going;
-	GMutex lock;
-	guint started;
-	guint done;
-	guint next_print;
-	guint counts[HH_V_ERROR + 1];
-	guint expected_crashes;
-	gboolean tty;
-	gint64 t0;
-	HhArchive *archive;	/* NULL if it could not be opened */
-	gboolean resuming;	/* the run is already in the archive */
-	char *run_id;
-	GHashTable *prebuilt;	/* kernel name -> O= build directory */
-} Run;
-
-static void kernel_free(gpointer p)
-{
-	Kernel *k = p;
-
-	hh_kernel_build_free(k->build);
-	if (k->kconfig)
-		g_hash_table_unref(k->kconfig);
-	g_free(k);
-}
-
-static void job_free(gpointer p)
-{
-	Job *j = p;
-
-	g_free(j->spec.name);
-	g_free(j->spec.dir);
-	g_free(j->spec.rerun);
-	g_free(j->spec.initrd);
-	hh_cell_result_free(j->result);
-	g_free(j);
-}
-
-static gboolean kernel_used(GPtrArray *cells, HhMatrixKernel *def)
-{
-	for (guint i = 0; i < cells->len; i++) {
-		if (((HhMatrixCell *)cells->pdata[i])->kernel == def)
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* A kernel built elsewhere (bisect, a developer's tree): DIR is its O=
- * directory, with arch/x86/boot/bzImage, .config and
- * include/config/kernel.release. */
-static HhKernelBuild *prebuilt_kernel(const char *name, const char *dir,
-				      GError **error)
-{
-	g_autoptr(HhKernelBuild) b = g_new0(HhKernelBuild, 1);
-	g_autofree char *rel = g_build_filename(dir, "include", "config",
-						"kernel.release", NULL);
-	g_autofree char *hash = NULL;
-
-	b->dir = g_canonicalize_filename(dir, NULL);
-	b->bzimage = g_build_filename(b->dir, "arch", "x86", "boot", "bzImage",
-				      NULL);
-	b->config = g_build_filename(b->dir, ".config", NULL);
-	if (!g_file_test(b->bzimage, G_FILE_TEST_IS_REGULAR) ||
-	    !g_file_test(b->config, G_FILE_TEST_IS_REGULAR)) {
-		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
-			    "--kernel-build %s=%s: no arch/x86/boot/bzImage and "
-			    ".config there (give the O= directory of a finished "
-			    "x86_64 build)", name, dir);
-		return NULL;
-	}
-	if (g_file_get_contents(rel, &b->release, NULL, NULL))
-		g_strstrip(b->release);
-	else
-		b->release = g_strdup("unknown");
-	hash = hh_sha256_file(b->bzimage, NULL);
-	b->key = g_strdup_printf("prebuilt-%.16s", hash ? hash : "unreadable");
-	b->source_identity = g_strdup_printf("prebuilt:%s", b->dir);
-	b->cached = TRUE;
-	return g_steal_pointer(&b);
-}
-
-/* Builds (or finds) the kernels the selected cells use, in matrix order. */
-static gboolean build_kernels(Run *run, GPtrArray *cells, gboolean quiet,
-			      GError **error)
-{
-	for (guint i = 0; i < run->matrix->kernels->len; i++) {
-		Kernel *k;
-
-		if (!kernel_used(cells, run->matrix->kernels->pdata[i]))
-			continue;
-		k = g_new0(Kernel, 1);
-		k->def = run->matrix->kernels->pdata[i];
-		k->def->spec.quiet = quiet;
-		g_ptr_array_add(run->kernels, k);
-		if (g_hash_table_contains(run->prebuilt, k->def->name)) {
-			const char *dir = g_hash_table_lookup(run->prebuilt,
-							      k->def->name);
-
-			k->build = prebuilt_kernel(k->def->name, dir, error);
-			if (!k->build)
-				return FALSE;
-			fprintf(stderr, "kernel %s: prebuilt %s in %s\n",
-				k->def->name, k->build->release, k->build->dir);
-		} else {
-			k->build = hh_kernel_build(&k->def->spec, error);
-			if (!k->build)
-				return FALSE;
-			fprintf(stderr, "kernel %s: %s %s (%.1f s)\n",
-				k->def->name,
-				k->build->waited ? "built by another process," :
-				k->build->cached ? "cached" : "built",
-				k->build->release, k->build->seconds);
-		}
-		k->kconfig = hh_kconfig_load(k->build->config, error);
-		if (!k->kconfig)
-			return FALSE;
-	}
-	return TRUE;
-}
-
-static Kernel *kernel_of(Run *run, HhMatrixKernel *def)
-{
-	for (guint i = 0; i < run->kernels->len; i++) {
-		Kernel *k = run->kernels->pdata[i];
-
-		if (k->def == def)
-			return k;
-	}
-	g_assert_not_reached();
-}
-
-/* What a cell takes from the host: one CPU under single-threaded TCG (its
- * vCPUs under KVM), and its guest RAM plus every DIMM it plugs. */
-static HhCost cell_cost(const HhMatrixCell *c, HhAccel accel)
-{
-	HhCost cost = { accel == HH_ACCEL_KVM ? c->variant->cpus : 1,
-			c->variant->memory };
-
-	for (guint i = 0; i < c->scenario->steps->len; i++) {
-		const HhStep *st = c->scenario->steps->pdata[i];
-
-		if (st->kind == HH_ACT_DIMM_ADD)
-			cost.memory += st->size;
-	}
-	return cost;
-}
-
-static void print_progress(Run *run, Job *j)
-{
-	HhCellResult *r = j->result;
-	gboolean bad = r->verdict > HH_V_SKIP && !r->expected;
-
-	if (run->tty)
-		fputs("\r\033[K", stderr);
-	fprintf(stderr, "[%u/%u] %-7s %s (%.1f s)%s%s\n", run->done,
-		run->jobs->len,
-		r->expected ? "xfail" : hh_verdict_name(r->verdict), j->spec.name,
-		r->seconds, r->reason ? ": " : "", r->reason ? r->reason : "");
-	if (bad)
-		fprintf(stderr, "        results: %s\n        re-run:  %s\n",
-			j->spec.dir, j->spec.rerun);
-	if (run->tty) {
-		gint64 el = hh_now_ms() - run->t0;
-		guint left = run->jobs->len - run->done;
-		double eta = run->done ? el / 1000.0 / run->done * left : 0;
-
-		fprintf(stderr, "done %u/%u, running %u, failed %u, ETA %.0f s",
-			run->done, run->jobs->len, run->started - run->done,
-			run->counts[HH_V_FAIL] + run->counts[HH_V_CRASH] +
-				run->counts[HH_V_TIMEOUT] + run->counts[HH_V_ERROR],
-			eta);
-	}
-	fflush(stderr);
-}
-
-/* KTAP lines in cell order, as soon as all earlier cells are done. */
-static void print_ktap(Run *run)
-{
-	while (run->next_print < run->jobs->len) {
-		Job *j = run->jobs->pdata[run->next_print];
-		HhCellResult *r = j->result;
-
-		if (!r)
-			break;
-		run->next_print++;
-		/* KTAP and progress may share one terminal. */
-		if (run->tty && isatty(1))
-			fputs("\r\033[K", stderr);
-		if (r->verdict == HH_V_PASS)
-			printf("ok %u %s\n", j->index + 1, j->spec.name);
-		else if (r->verdict == HH_V_SKIP)
-			printf("ok %u %s # SKIP %s\n", j->index + 1,
-			       j->spec.name, r->reason);
-		else if (r->expected)
-			printf("not ok %u %s # TODO expected crash: %s\n",
-			       j->index + 1, j->spec.name, r->reason);
-		else
-			printf("not ok %u %s # %s%s%s\n", j->index + 1,
-			       j->spec.name, hh_verdict_name(r->verdict),
-			       r->reason ? ": " : "", r->reason ? r->reason : "");
-	}
-	fflush(stdout);
-}
-
-/* Commits the cell to the archive at once (called under run->lock). */
-static void archive_cell(Run *run, Job *j)
-{
-	g_autoptr(GError) err = NULL;
-	HhArchiveCell c = {
-		.name = j->spec.name, .kernel = (char *)j->spec.kernel_name,
-		.variant = j->spec.variant->name,
-		.scenario = j->spec.scenario->name,
-		.status = (char *)hh_verdict_name(j->result->verdict),
-		.reason = j->result->reason, .phase = j->result->phase,
-		.boot = j->result->boot_mode, .dir = j->spec.dir,
-		.boot_ms = j->result->boot_ms,
-		.steps_ms = j->result->steps_ms,
-		.shutdown_ms = j->result->shutdown_ms,
-		.failed_step = j->result->failed_step,
-		.total_ms = (gint64)(j->result->seconds * 1000),
-		.expected_crash = j->result->expected,
-		.crashes = j->result->crashes,
-	};
-
-	if (run->archive &&
-	    !hh_archive_cell(run->archive, run->run_id, &c, &err))
-		fprintf(stderr, "warning: %s\n", err->message);
-}
-
-static gboolean counts_as_failure(const HhCellResult *r)
-{
-	return r->verdict > HH_V_SKIP && !r->expected;
-}
-
-static void run_job(gpointer data, gpointer user)
-{
-	Job *j = data;
-	Run *run = user;
-	HhCellResult *r;
-
-	g_mutex_lock(&run->lock);
-	run->started++;
-	g_mutex_unlock(&run->lock);
-	r = hh_cell_run(&j->spec);
-	g_mutex_lock(&run->lock);
-	j->result = r;
-	run->done++;
-	if (r->expected)
-		run->expected_crashes++;
-	else
-		run->counts[r->verdict]++;
-	print_progress(run, j);
-	print_ktap(run);
-	archive_cell(run, j);
-	if (counts_as_failure(r) && !run->keep_going)
-		hh_scheduler_stop(run->sched);
-	g_mutex_unlock(&run->lock);
-}
-
-/* Cells the run never started (a signal, or a failure without
- * --keep-going) are skipped, with the reason. */
-static void mark_unstarted(Run *run)
-{
-	for (guint i = 0; i < run->jobs->len; i++) {
-		Job *j = run->jobs->pdata[i];
-
-		if (j->result)
-			continue;
-		j->result = g_new0(HhCellResult, 1);
-		j->result->verdict = HH_V_SKIP;
-		j->result->reason = g_strdup(hh_spawn_interrupted() ?
-			"not run: interrupted" :
-			"not run after an earlier failure (use --keep-going)");
-		run->counts[HH_V_SKIP]++;
-	}
-	print_ktap(run);
-}
-
-static void plan_jobs(Run *run, GPtrArray *cells, const char *results,
-		      const char *run_id, guint repeat,
-		      const HhSuppressions *sup, HhAccel accel,
-		      const HhTimeouts *to, const char *initrd)
-{
-	for (guint i = 0; i < cells->len; i++) {
-		HhMatrixCell *c = cells->pdata[i];
-		Kernel *ker = kernel_of(run, c->kernel);
-
-		for (guint r = 1; r <= repeat; r++) {
-			Job *j = g_new0(Job, 1);
-			g_autofree char *leaf = repeat > 1 ?
-				g_strdup_printf("%s~%u", c->scenario->name, r) :
-				g_strdup(c->scenario->name);
-
-			j->index = run->jobs->len;
-			j->spec.name = repeat > 1 ?
-				g_strdup_printf("%s~%u", c->name, r) :
-				g_strdup(c->name);
-			j->spec.kernel_name = c->kernel->name;
-			j->spec.bzimage = ker->build->bzimage;
-			j->spec.kconfig = ker->kconfig;
-			j->spec.kernel_release = ker->build->release;
-			j->spec.initrd = g_strdup(initrd);
-			j->spec.variant = c->variant;
-			j->spec.scenario = c->scenario;
-			j->spec.suppressions = sup;
-			j->spec.backend = &hh_vm_backend_qemu;
-			j->spec.accel = accel;
-			j->spec.timeouts = *to;
-			j->spec.repeat_index = r;
-			j->spec.dir = g_build_filename(results, run_id,
-						       c->kernel->name,
-						       c->variant->name, leaf, NULL);
-			j->spec.rerun = g_strdup_printf(
-				"hotplug-harness run --matrix %s --results %s --only '%s'%s%s%s%s",
-				run->matrix->path, results, c->name,
-				g_hash_table_contains(run->prebuilt, c->kernel->name) ?
-					" --kernel-build " : "",
-				g_hash_table_contains(run->prebuilt, c->kernel->name) ?
-					c->kernel->name : "",
-				g_hash_table_contains(run->prebuilt, c->kernel->name) ?
-					"=" : "",
-				g_hash_table_contains(run->prebuilt, c->kernel->name) ?
-					(char *)g_hash_table_lookup(run->prebuilt,
-								    c->kernel->name) : "");
-			j->cost = cell_cost(c, accel);
-			g_ptr_array_add(run->jobs, j);
-		}
-	}
-}
-
-typedef enum { BOOT_AUTO, BOOT_COLD, BOOT_SNAPSHOT } BootMode;
-
-/* Cells that can start from one saved state. */
-typedef struct {
-	char *key;
-	char *cmdline;
-	HhVmConfig cfg;
-	GPtrArray *jobs;	/* Job*, not owned */
-	HhSnapshot *snap;
-	HhCost cost;
-	const char *label;	/* kernel/variant of the first cell */
-	guint boot_timeout_ms;
-	GError *error;
-} Group;
-
-static void group_free(gpointer p)
-{
-	Group *g = p;
-
-	g_free(g->key);
-	g_free(g->cmdline);
-	g_ptr_array_unref(g->jobs);
-	hh_snapshot_free(g->snap);
-	g_clear_error(&g->error);
-	g_free(g);
-}
-
-static GPtrArray *group_jobs(Run *run, BootMode mode, GError **error)
-{
-	g_autoptr(GHashTable) by_key = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(group_free);
-	GPtrArray *out = g_ptr_array_new_with_free_func(group_free);
-
-	for (guint i = 0; i < run->jobs->len; i++) {
-		Job *j = run->jobs->pdata[i];
-		g_autofree char *cmdline = NULL, *key = NULL;
-		HhVmConfig cfg = {
-			.kernel = j->spec.bzimage, .initrd = j->spec.initrd,
-			.variant = j->spec.variant, .accel = j->spec.accel,
-			.incoming_fd = -1,
-		};
-		Group *g;
-
-		if (j->spec.scenario->cold_boot)
-			continue;
-		cmdline = hh_cell_cmdline(&j->spec);
-		cfg.cmdline = cmdline;
-		key = hh_snapshot_key(j->spec.backend, &cfg, error);
-		if (!key) {
-			g_ptr_array_unref(out);
-			return NULL;
-		}
-		g = g_hash_table_lookup(by_key, key);
-		if (!g) {
-			g = g_new0(Group, 1);
-			g->key = g_steal_pointer(&key);
-			g->cmdline = g_steal_pointer(&cmdline);
-			g->cfg = cfg;
-			g->cfg.cmdline = g->cmdline;
-			g->jobs = g_ptr_array_new();
-			g->cost = j->cost;
-			g->label = j->spec.name;
-			g->boot_timeout_ms = j->spec.timeouts.boot_ms;
-			g_hash_table_insert(by_key, g->key, g);
-			g_ptr_array_add(groups, g);
-		}
-		g_ptr_array_add(g->jobs, j);
-	}
-	for (guint i = 0; i < groups->len; i++) {
-		Group *g = groups->pdata[i];
-
-		if (mode == BOOT_SNAPSHOT || g->jobs->len >= 2)
-			g_ptr_array_add(out, g_ptr_array_steal_index(groups, i--));
-	}
-	return out;
-}
-
-static void make_snapshot(gpointer data, gpointer user)
-{
-	Group *g = data;
-	const Job *first = g->jobs->pdata[0];
-
-	g_autofree char *label = g_path_get_dirname(g->label);
-
-	g->snap = hh_snapshot_get(first->spec.backend, &g->cfg, g->key, label,
-				  g->boot_timeout_ms, &g->error);
-}
-
-/* Boots each group once and saves it (or finds it in the cache); the cells
- * of a group that could not be saved boot cold. */
-static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
-			      const HhSuppressions *sup)
-{
-	g_autoptr(HhScheduler) sched = hh_scheduler_new(max_jobs,
-							hh_host_budget());
-	gint64 t0 = hh_now_ms();
-
-	for (guint i = 0; i < groups->len; i++) {
-		Group *g = groups->pdata[i];
-
-		hh_scheduler_add(sched, g, g->cost);
-	}
-	hh_scheduler_run(sched, make_snapshot, run);
-	for (guint i = 0; i < groups->len; i++) {
-		Group *g = groups->pdata[i];
-		g_autoptr(GPtrArray) crashes = NULL;
-
-		if (!g->snap && hh_spawn_interrupted())
-			continue;
-		if (!g->snap) {
-			fprintf(stderr, "snapshot for %s's group failed, its %u "
-				"cell(s) boot cold: %s\n", g->label,
-				g->jobs->len,
-				g->error ? g->error->message : "interrupted");
-			continue;
-		}
-		if (g->snap->created)
-			fprintf(stderr, "snapshot %.12s: %u cell(s) like %s; booted "
-				"in %.1f s, saved %.1f MB in %u ms\n",
-				g->key, g->jobs->len, g->label,
-				g->snap->boot_ms / 1000.0,
-				g->snap->state_bytes / 1e6, g->snap->save_ms);
-		/* A splat while the group booted is said once, here; every
-		 * cell of the group sees it in its log and fails. */
-		crashes = hh_kmsg_records_scan(g->snap->records, sup);
-		for (guint c = 0; c < crashes->len; c++) {
-			HhCrash *k = crashes->pdata[c];
-
-			if (!k->suppressed_by)
-				fprintf(stderr, "snapshot %.12s: the kernel "
-					"reported '%s' while booting; the "
-					"group's %u cell(s) will fail\n",
-					g->key, k->title, g->jobs->len);
-		}
-		for (guint j = 0; j < g->jobs->len; j++)
-			((Job *)g->jobs->pdata[j])->spec.snapshot = g->snap;
-	}
-	if (groups->len)
-		fprintf(stderr, "snapshots: %u group(s) ready in %.1f s\n",
-			groups->len, (hh_now_ms() - t0) / 1000.0);
-}
-
-/*
- * --resume RUN: the archived run's matrix (unless --matrix says otherwise)
- * and the names of the cells it already has.
- */
-static GHashTable *resume_plan(const char *results, const char *run_id,
-			       char **matrix, char ***only, char ***exclude,
-			       gint *repeat, GError **error)
-{
-	g_autofree char *path = g_build_filename(results, "archive.sqlite", NULL);
-	g_autoptr(HhArchive) a = hh_archive_open(path, error);
-	g_autoptr(HhArchiveRun) r = a ? hh_archive_run(a, run_id, error) : NULL;
-	g_autoptr(GPtrArray) cells = r ? hh_archive_cells(a, run_id, error) :
-					 NULL;
-	GHashTable *done;
-
-	if (!cells)
-		return NULL;
-	if (r->complete) {
-		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
-			    "run '%s' is complete: nothing to resume", run_id);
-		return NULL;
-	}
-	/* The same cells as the run chose, unless told otherwise. */
-	if (!*matrix)
-		*matrix = g_strdup(r->matrix);
-	if (!*only)
-		*only = g_steal_pointer(&r->only);
-	if (!*exclude)
-		*exclude = g_steal_pointer(&r->exclude);
-	*repeat = MAX(r->repeat, 1);
-	done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (guint i = 0; i < cells->len; i++)
-		g_hash_table_add(done, g_strdup(((HhArchiveCell *)
-						 cells->pdata[i])->name));
-	fprintf(stderr, "resuming %s: %u cell(s) archived already\n", run_id,
-		cells->len);
-	return done;
-}
-
-static void drop_done(Run *run, GHashTable *done)
-{
-	for (guint i = 0; i < run->jobs->len; i++) {
-		Job *j = run->jobs->pdata[i];
-
-		if (g_hash_table_contains(done, j->spec.name))
-			g_ptr_array_remove_index(run->jobs, i--);
-	}
-	for (guint i = 0; i < run->jobs->len; i++)
-		((Job *)run->jobs->pdata[i])->index = i;
-}
-
-/* results/archive.sqlite: the run and its kernels now, cells as they end.
- * A broken archive costs a warning, never the run. */
-/* SHA-256 over the series file and its patches, in order; NULL for a
- * kernel without patches. */
-static char *series_hash(const char *patches_dir)
-{
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_autoptr(GPtrArray) files = NULL;
-
-	if (!patches_dir)
-		return NULL;
-	files = hh_kernel_series(patches_dir, NULL);
-	if (!files)
-		return NULL;
-	for (guint i = 0; i < files->len; i++) {
-		g_autofree char *text = NULL;
-		gsize len = 0;
-
-		if (!g_file_get_contents(files->pdata[i], &text, &len, NULL))
-			return NULL;
-		g_checksum_update(sum, (const guchar *)text, (gssize)len);
-	}
-	return g_strdup(g_checksum_get_string(sum));
-}
-
-static void open_archive(Run *run, const char *results, const char *start,
-			 const char *matrix, char **only, char **exclude,
-			 guint repeat, const char *label)
-{
-	g_autofree char *path = g_build_filename(results, "archive.sqlite", NULL);
-	g_autoptr(GError) err = NULL;
-	g_autoptr(GPtrArray) planned = g_ptr_array_new();
-	HhArchiveRun r = {
-		.id = run->run_id, .start = (char *)start,
-		.host = (char *)g_get_host_name(), .version = PACKAGE_VERSION,
-		.matrix = (char *)matrix, .only = only, .exclude = exclude,
-		.repeat = repeat, .label = (char *)label,
-	};
-
-	for (guint i = 0; i < run->jobs->len; i++)
-		g_ptr_array_add(planned, ((Job *)run->jobs->pdata[i])->spec.name);
-	g_ptr_array_add(planned, NULL);
-	r.planned = (char **)planned->pdata;
-	run->archive = hh_archive_open(path, &err);
-	if (run->archive && run->resuming)
-		return;
-	if (run->archive && hh_archive_run_begin(run->archive, &r, &err)) {
-		for (guint i = 0; i < run->kernels->len; i++) {
-			Kernel *k = run->kernels->pdata[i];
-			g_autofree char *sh = k->build->n_patches ?
-				series_hash(k->def->spec.patches_dir) : NULL;
-			g_autofree char *ch = hh_sha256_file(k->build->config, NULL);
-			HhArchiveKernel ak = {
-				.name = k->def->name,
-				.release = k->build->release,
-				.cache_key = k->build->key,
-				.identity = k->build->source_identity,
-				.patches = k->build->n_patches,
-				.series_hash = sh, .config_hash = ch,
-			};
-
-			hh_archive_kernel(run->archive, run->run_id, &ak, NULL);
-		}
-		return;
-	}
-	fprintf(stderr, "warning: not archiving this run: %s\n", err->message);
-	g_clear_pointer(&run->archive, hh_archive_close);
-}
-
-/* The HTML report of the run, from the archive; a failure costs a
- * warning, never the run's verdict. */
-static void write_report(Run *run, const char *run_dir)
-{
-	g_autofree char *dir = g_build_filename(run_dir, "report", NULL);
-	g_autoptr(GError) err = NULL;
-
-	if (hh_report_write(run->archive, run->run_id, HH_REPORT_HTML, dir, &err))
-		fprintf(stderr, "report:  %s/index.html\n", dir);
-	else
-		fprintf(stderr, "warning: no HTML report: %s\n", err->message);
-}
-
-/* A resumed run's cells that earlier invocations finished (from the
- * archive), so run.json describes the whole run. */
-static GPtrArray *earlier_cells(Run *run)
-{
-	GPtrArray *out = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)hh_archive_cell_free);
-	g_autoptr(GPtrArray) all = NULL;
-	g_autoptr(GHashTable) now = NULL;
-
-	if (!run->resuming || !run->archive)
-		return out;
-	all = hh_archive_cells(run->archive, run->run_id, NULL);
-	now = g_hash_table_new(g_str_hash, g_str_equal);
-	for (guint i = 0; i < run->jobs->len; i++)
-		g_hash_table_add(now, ((Job *)run->jobs->pdata[i])->spec.name);
-	for (guint i = 0; all && i < all->len; i++) {
-		HhArchiveCell *c = all->pdata[i];
-
-		if (!g_hash_table_contains(now, c->name))
-			g_ptr_array_add(out, g_steal_pointer(&all->pdata[i]));
-	}
-	return out;
-}
-
-static void write_run_json(Run *run, const char *dir, const char *run_id,
-			   const char *start, gboolean complete)
-{
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autofree char *end = hh_iso_now();
-	g_autofree char *path = g_build_filename(dir, "run.json", NULL);
-	g_autoptr(GPtrArray) earlier = earlier_cells(run);
-	guint expected = run->expected_crashes;
-
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_string_value(b, run_id);
-	json_builder_set_member_name(b, "start");
-	json_builder_add_string_value(b, start);
-	json_builder_set_member_name(b, "end");
-	json_builder_add_string_value(b, end);
-	json_builder_set_member_name(b, "harness_version");
-	json_builder_add_string_value(b, PACKAGE_VERSION);
-	json_builder_set_member_name(b, "host");
-	json_builder_add_string_value(b, g_get_host_name());
-	json_builder_set_member_name(b, "matrix");
-	json_builder_add_string_value(b, run->matrix->path);
-	json_builder_set_member_name(b, "complete");
-	json_builder_add_boolean_value(b, complete);
-	json_builder_set_member_name(b, "kernels");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < run->kernels->len; i++) {
-		Kernel *k = run->kernels->pdata[i];
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, k->def->name);
-		json_builder_set_member_name(b, "release");
-		json_builder_add_string_value(b, k->build->release);
-		json_builder_set_member_name(b, "cache_key");
-		json_builder_add_string_value(b, k->build->key);
-		json_builder_set_member_name(b, "source_identity");
-		json_builder_add_string_value(b, k->build->source_identity);
-		json_builder_set_member_name(b, "patches");
-		json_builder_add_int_value(b, k->build->n_patches);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "counts");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "total");
-	json_builder_add_int_value(b, run->jobs->len + earlier->len);
-	for (int v = HH_V_PASS; v <= HH_V_ERROR; v++) {
-		guint n = run->counts[v];
-
-		for (guint i = 0; i < earlier->len; i++) {
-			HhArchiveCell *c = earlier->pdata[i];
-
-			n += !c->expected_crash &&
-			     g_str_equal(c->status, hh_verdict_name(v));
-		}
-		json_builder_set_member_name(b, hh_verdict_name(v));
-		json_builder_add_int_value(b, n);
-	}
-	for (guint i = 0; i < earlier->len; i++)
-		expected += ((HhArchiveCell *)earlier->pdata[i])->expected_crash;
-	json_builder_set_member_name(b, "expected_crash");
-	json_builder_add_int_value(b, expected);
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "cells");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < earlier->len; i++) {
-		HhArchiveCell *c = earlier->pdata[i];
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, c->name);
-		json_builder_set_member_name(b, "status");
-		json_builder_add_string_value(b, c->status);
-		json_builder_end_object(b);
-	}
-	for (guint i = 0; i < run->jobs->len; i++) {
-		Job *j = run->jobs->pdata[i];
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, j->spec.name);
-		json_builder_set_member_name(b, "status");
-		json_builder_add_string_value(b, j->result ?
-			hh_verdict_name(j->result->verdict) : "missing");
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	hh_write_json(path, b, TRUE, NULL);
-}
-
-int hh_cmd_run(int argc, char **argv)
-{
-	return hh_run_argv(argc, argv, NULL);
-}
 
 /* The command line of a run, parsed and checked. */
 typedef struct {
@@ -789,6 +32,8 @@ typedef struct {
 	char *suppress;
 	char *resume;
 	char *label;
+	char *backend;
+	char *connect;
 	char **kernel_builds;
 	char **only;
 	char **exclude;
@@ -799,11 +44,7 @@ typedef struct {
 	gboolean quiet;
 	gboolean keep_going;
 	gboolean no_report;
-	/* derived */
-	BootMode boot;
-	HhAccel accel;
-	HhTimeouts timeouts;
-	guint max_jobs;
+	HhRunOptions run;	/* derived; points into the strings above */
 } Options;
 
 static void options_clear(Options *o);
@@ -818,6 +59,8 @@ static void options_clear(Options *o)
 	g_free(o->suppress);
 	g_free(o->resume);
 	g_free(o->label);
+	g_free(o->backend);
+	g_free(o->connect);
 	g_strfreev(o->kernel_builds);
 	g_strfreev(o->only);
 	g_strfreev(o->exclude);
@@ -876,6 +119,13 @@ static gboolean parse_options(int argc, char **argv, Options *o, int *code)
 		  &o->kernel_builds, "boot the matrix's kernel NAME from a "
 		  "finished build (its O= directory) instead of building it "
 		  "(repeatable)", "NAME=DIR" },
+		{ "backend", 0, 0, G_OPTION_ARG_STRING, &o->backend,
+		  "qemu (QEMU children of the harness) or libvirt (default: "
+		  "the matrix's backend=, else qemu)", "NAME" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &o->connect,
+		  "libvirt URI, e.g. qemu:///system or qemu+ssh://host/system "
+		  "(default: libvirt's embedded driver under the harness cache, "
+		  "no daemon)", "URI" },
 		{ "label", 0, 0, G_OPTION_ARG_STRING, &o->label,
 		  "a label for the archive (nightly runs are 'nightly')",
 		  "TEXT" },
@@ -892,7 +142,7 @@ static gboolean parse_options(int argc, char **argv, Options *o, int *code)
 	o->boot_timeout = 120;
 	o->request_timeout = 60;
 	o->repeat = 1;
-	o->accel = HH_ACCEL_AUTO;
+	hh_run_options_init(&o->run);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
 		"Results go to DIR/<run-id>/: run.json and one directory per "
@@ -912,19 +162,12 @@ static gboolean parse_options(int argc, char **argv, Options *o, int *code)
 		usage_error("--repeat %d: expected 1 to 1000", o->repeat);
 		return FALSE;
 	}
-	if (o->accel_s && !hh_accel_parse(o->accel_s, &o->accel, &err)) {
+	if (o->accel_s && !hh_accel_parse(o->accel_s, &o->run.accel, &err)) {
 		*code = hh_report_error(err);
 		return FALSE;
 	}
-	if (!o->boot_s || g_str_equal(o->boot_s, "auto"))
-		o->boot = BOOT_AUTO;
-	else if (g_str_equal(o->boot_s, "cold"))
-		o->boot = BOOT_COLD;
-	else if (g_str_equal(o->boot_s, "snapshot"))
-		o->boot = BOOT_SNAPSHOT;
-	else {
-		usage_error("--boot '%s': expected cold, snapshot or auto",
-			    o->boot_s);
+	if (o->boot_s && !hh_boot_mode_parse(o->boot_s, &o->run.boot, &err)) {
+		*code = hh_report_error(err);
 		return FALSE;
 	}
 	for (guint i = 0; o->kernel_builds && o->kernel_builds[i]; i++) {
@@ -935,187 +178,37 @@ static gboolean parse_options(int argc, char **argv, Options *o, int *code)
 			return FALSE;
 		}
 	}
-	o->timeouts.boot_ms = (guint)MAX(o->boot_timeout, 1) * 1000;
-	o->timeouts.request_ms = (guint)MAX(o->request_timeout, 1) * 1000;
-	o->timeouts.shutdown_ms = 30000;
-	o->max_jobs = o->jobs > 0 ? (guint)o->jobs : g_get_num_processors();
-	if (!o->results)
-		o->results = g_strdup("results");
+	if (o->backend && !hh_vm_backend_known(o->backend)) {
+		usage_error("--backend '%s': expected one of %s", o->backend,
+			    hh_vm_backend_names());
+		return FALSE;
+	}
+	o->run.timeouts.boot_ms = (guint)MAX(o->boot_timeout, 1) * 1000;
+	o->run.timeouts.request_ms = (guint)MAX(o->request_timeout, 1) * 1000;
+	o->run.max_jobs = o->jobs > 0 ? (guint)o->jobs : 0;
+	o->run.matrix = o->matrix;
+	o->run.results = o->results;
+	o->run.only = (const char *const *)o->only;
+	o->run.exclude = (const char *const *)o->exclude;
+	o->run.kernel_builds = (const char *const *)o->kernel_builds;
+	o->run.suppressions = o->suppress;
+	o->run.resume = o->resume;
+	o->run.label = o->label;
+	o->run.backend = o->backend;
+	o->run.connect = o->connect;
+	o->run.repeat = (guint)o->repeat;
+	o->run.keep_going = o->keep_going;
+	o->run.quiet = o->quiet;
+	o->run.no_report = o->no_report;
 	return TRUE;
 }
 
-static void run_clear(Run *run)
-{
-	g_clear_pointer(&run->sched, hh_scheduler_free);
-	g_clear_pointer(&run->archive, hh_archive_close);
-	g_clear_pointer(&run->jobs, g_ptr_array_unref);
-	g_clear_pointer(&run->kernels, g_ptr_array_unref);
-	g_clear_pointer(&run->matrix, hh_matrix_free);
-	g_clear_pointer(&run->prebuilt, g_hash_table_unref);
-	g_mutex_clear(&run->lock);
-}
-
-static void run_init(Run *run, const Options *o)
-{
-	run->kernels = g_ptr_array_new_with_free_func(kernel_free);
-	run->jobs = g_ptr_array_new_with_free_func(job_free);
-	g_mutex_init(&run->lock);
-	run->prebuilt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					      g_free);
-	for (guint i = 0; o->kernel_builds && o->kernel_builds[i]; i++) {
-		const char *kb = o->kernel_builds[i], *eq = strchr(kb, '=');
-
-		g_hash_table_replace(run->prebuilt,
-				     g_strndup(kb, (gsize)(eq - kb)),
-				     g_strdup(eq + 1));
-	}
-	run->tty = isatty(2);
-	run->keep_going = o->keep_going;
-	run->resuming = o->resume != NULL;
-}
-
-static HhSuppressions *load_suppressions(const Options *o, GError **error)
-{
-	g_autofree char *path = o->suppress ? g_strdup(o->suppress) :
-				hh_data_path("configs/suppressions");
-
-	if (!o->suppress && !g_file_test(path, G_FILE_TEST_EXISTS))
-		return NULL;
-	return hh_suppressions_load(path, error);
-}
-
-static char *new_run_id(void)
-{
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
-
-	return g_strdup_printf("%s-%04x", stamp, g_random_int_range(0, 0xffff));
-}
-
-/* The end of a run: run.json, the archive, DIR/latest, the summary and
- * the report; returns the exit status. */
-static int finish_run(Run *run, const Options *o, const char *run_dir,
-		      const char *start)
-{
-	gboolean complete = !hh_spawn_interrupted() &&
-			    run->done == run->jobs->len;
-	g_autofree char *latest = g_build_filename(o->results, "latest", NULL);
-	guint failures;
-
-	mark_unstarted(run);
-	write_run_json(run, run_dir, run->run_id, start, complete);
-	if (run->archive) {
-		g_autofree char *end = hh_iso_now();
-
-		hh_archive_run_end(run->archive, run->run_id, end, complete,
-				   NULL);
-	}
-	unlink(latest);
-	if (symlink(run->run_id, latest) < 0)
-		fprintf(stderr, "note: cannot link %s\n", latest);
-	if (run->tty)
-		fputs("\r\033[K", stderr);
-	fprintf(stderr, "\n%u cell(s): %u pass, %u fail, %u crash, %u timeout, "
-		"%u error, %u skip, %u expected crash in %.1f s\nresults: %s\n",
-		run->jobs->len, run->counts[HH_V_PASS], run->counts[HH_V_FAIL],
-		run->counts[HH_V_CRASH], run->counts[HH_V_TIMEOUT],
-		run->counts[HH_V_ERROR], run->counts[HH_V_SKIP],
-		run->expected_crashes, (hh_now_ms() - run->t0) / 1000.0,
-		run_dir);
-	if (run->archive && !o->no_report)
-		write_report(run, run_dir);
-	if (hh_spawn_interrupted())
-		return 128 + hh_spawn_interrupt_signal();
-	failures = run->counts[HH_V_FAIL] + run->counts[HH_V_CRASH] +
-		   run->counts[HH_V_TIMEOUT] + run->counts[HH_V_ERROR];
-	return failures ? HH_EXIT_FAILURES : HH_EXIT_OK;
-}
-
-int hh_run_argv(int argc, char **argv, char **run_dir_out)
+int hh_cmd_run(int argc, char **argv)
 {
 	g_auto(Options) o = { 0 };
-	g_autofree char *matrix_path = NULL, *run_id = NULL, *run_dir = NULL;
-	g_autofree char *start = hh_iso_now();
-	g_autoptr(GHashTable) done_cells = NULL;
-	g_autoptr(GPtrArray) groups = NULL, cells = NULL;
-	g_autoptr(GError) err = NULL;
-	g_autoptr(HhInitramfs) img = NULL;
-	g_autoptr(HhSuppressions) sup = NULL;
-	HhAccel accel;
-	Run run = { 0 };
 	int code;
 
 	if (!parse_options(argc, argv, &o, &code))
 		return code;
-	if (o.resume) {
-		done_cells = resume_plan(o.results, o.resume, &o.matrix, &o.only,
-					 &o.exclude, &o.repeat, &err);
-		if (!done_cells)
-			return hh_report_error(err);
-	}
-	matrix_path = o.matrix ? hh_resolve_config(o.matrix) :
-				 hh_data_path("configs/default.matrix");
-	run_init(&run, &o);
-	sup = load_suppressions(&o, &err);
-	if (err)
-		goto fail;
-	/* Everything is parsed and validated before anything is built. */
-	run.matrix = hh_matrix_load(matrix_path, &err);
-	if (!run.matrix)
-		goto fail;
-	cells = hh_matrix_cells(run.matrix, o.only, o.exclude, &err);
-	if (!cells)
-		goto fail;
-	if (!cells->len) {
-		g_set_error(&err, HH_ERROR, HH_ERROR_USAGE,
-			    "no cell of %s matches the selection", matrix_path);
-		goto fail;
-	}
-	if (!build_kernels(&run, cells, o.quiet, &err))
-		goto fail;
-	img = hh_initramfs_build(hh_agent_path(), hh_busybox_path(), &err);
-	if (!img)
-		goto fail;
-	accel = hh_accel_resolve(o.accel,
-				 ((Kernel *)run.kernels->pdata[0])->build->bzimage);
-
-	run_id = o.resume ? g_strdup(o.resume) : new_run_id();
-	run_dir = g_build_filename(o.results, run_id, NULL);
-	run.run_id = run_id;
-	if (!hh_mkdir_p(run_dir, 0755, &err))
-		goto fail;
-	plan_jobs(&run, cells, o.results, run_id, (guint)o.repeat, sup, accel,
-		  &o.timeouts, img->path);
-	if (done_cells)
-		drop_done(&run, done_cells);
-	fprintf(stderr, "run %s: %u cell(s), -j%u, %s, results in %s\n", run_id,
-		run.jobs->len, o.max_jobs, accel == HH_ACCEL_KVM ? "KVM" : "TCG",
-		run_dir);
-	write_run_json(&run, run_dir, run_id, start, FALSE);
-	open_archive(&run, o.results, start, matrix_path, o.only, o.exclude,
-		     (guint)o.repeat, o.label);
-	if (o.boot != BOOT_COLD) {
-		groups = group_jobs(&run, o.boot, &err);
-		if (!groups)
-			goto fail;
-		prepare_snapshots(&run, groups, o.max_jobs, sup);
-	}
-	run.sched = hh_scheduler_new(o.max_jobs, hh_host_budget());
-	for (guint i = 0; i < run.jobs->len; i++) {
-		Job *j = run.jobs->pdata[i];
-
-		hh_scheduler_add(run.sched, j, j->cost);
-	}
-	printf("KTAP version 1\n1..%u\n", run.jobs->len);
-	fflush(stdout);
-	run.t0 = hh_now_ms();
-	hh_scheduler_run(run.sched, run_job, &run);
-	code = finish_run(&run, &o, run_dir, start);
-	if (run_dir_out)
-		*run_dir_out = g_strdup(run_dir);
-	run_clear(&run);
-	return code;
-fail:
-	run_clear(&run);
-	return hh_report_error(err);
+	return hh_run_matrix(&o.run, NULL);
 }

@@ -35,11 +35,6 @@ int hh_cmd_nightly(int argc, char **argv);
 int hh_cmd_bisect(int argc, char **argv);
 int hh_cmd_bisect_step(int argc, char **argv);
 
-/* hotplug-harness run, for commands built on it (nightly, bisect-step):
- * the same options; *run_dir_out (if not NULL) gets the run's directory
- * once it exists. */
-int hh_run_argv(int argc, char **argv, char **run_dir_out);
-
 /* Compares two runs and prints (or writes to out) the comparison in
  * format (text, json, junit); *bad: regressions or new crash titles. */
 gboolean hh_compare_print(HhArchive *a, const char *base, const char *new_id,

@@ -6,6 +6,7 @@
 #include "compare.h"
 #include "escape.h"
 #include "hh-error.h"
+#include "result.h"
 #include "util.h"
 
 #include <json-glib/json-glib.h>
@@ -143,7 +144,7 @@ static GHashTable *fold(GPtrArray *cells)
 
 	for (guint i = 0; i < cells->len; i++) {
 		HhArchiveCell *c = cells->pdata[i];
-		char *name = hh_archive_base_name(c->name);
+		char *name = hh_repeat_base(c->name);
 		Folded *f = g_hash_table_lookup(h, name);
 
 		if (!f) {
@@ -258,7 +259,7 @@ static GHashTable *titles_of(GPtrArray *cells)
 		for (guint k = 0; !c->expected_crash && k < c->crashes->len; k++)
 			if (!g_hash_table_contains(t, c->crashes->pdata[k]))
 				g_hash_table_insert(t, g_strdup(c->crashes->pdata[k]),
-						    hh_archive_base_name(c->name));
+						    hh_repeat_base(c->name));
 	}
 	return t;
 }

@@ -23,6 +23,7 @@ typedef enum {
 	HH_ERROR_QMP,		/* QEMU answered a QMP command with an error */
 	HH_ERROR_CANCELLED,	/* interrupted by a signal */
 	HH_ERROR_NOT_FOUND,	/* no such run, baseline, file */
+	HH_ERROR_UNSUPPORTED,	/* the VM backend lacks the operation */
 } HhErrorCode;
 
 #endif

@@ -29,16 +29,6 @@ static const HhCommand commands[] = {
 	  hh_cmd_bisect_step },
 };
 
-int hh_report_error(const GError *error)
-{
-	fprintf(stderr, "hotplug-harness: %s\n", error->message);
-	if (g_error_matches(error, HH_ERROR, HH_ERROR_USAGE))
-		return HH_EXIT_USAGE;
-	if (g_error_matches(error, HH_ERROR, HH_ERROR_CANCELLED))
-		return 128 + (hh_spawn_interrupt_signal() ?: 2);
-	return HH_EXIT_ERROR;
-}
-
 /*
  * GOption wants "-j 2"; people type "-j2" as for make.  Split those.  The
  * new argv lives until exit, like the original one (GOption keeps and

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "matrix.h"
+#include "vm.h"
 #include "hh-error.h"
 #include "paths.h"
 #include "util.h"
@@ -39,6 +40,8 @@ void hh_matrix_free(HhMatrix *m)
 	g_ptr_array_unref(m->scenarios);
 	g_strfreev(m->include);
 	g_strfreev(m->exclude);
+	g_free(m->backend);
+	g_free(m->connect);
 	g_free(m);
 }
 
@@ -145,6 +148,14 @@ HhMatrix *hh_matrix_load(const char *path, GError **error)
 	}
 	m->include = g_key_file_get_string_list(kf, "matrix", "include", NULL, NULL);
 	m->exclude = g_key_file_get_string_list(kf, "matrix", "exclude", NULL, NULL);
+	m->backend = g_key_file_get_string(kf, "matrix", "backend", NULL);
+	m->connect = g_key_file_get_string(kf, "matrix", "connect", NULL);
+	if (m->backend && !hh_vm_backend_known(g_strstrip(m->backend))) {
+		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+			    "%s: [matrix] backend=%s: expected one of %s", path,
+			    m->backend, hh_vm_backend_names());
+		return NULL;
+	}
 	vfiles = select_files("configs/variants", ".variant", vwant, path, error);
 	sfiles = vfiles ? select_files("configs/scenarios", ".scenario", swant,
 				       path, error) : NULL;

@@ -33,6 +33,8 @@ typedef struct {
 	GPtrArray *scenarios;	/* HhScenario*, parsed without [params] */
 	GStrv include;		/* cell-name globs; NULL: all */
 	GStrv exclude;
+	char *backend;		/* [matrix] backend=qemu|libvirt, or NULL */
+	char *connect;		/* [matrix] connect=URI (libvirt), or NULL */
 } HhMatrix;
 
 HhMatrix *hh_matrix_load(const char *path, GError **error);

@@ -12,10 +12,10 @@
  */
 #include "config.h"
 
-#include "report.h"
-#include "report-priv.h"
+#include "report-html.h"
 #include "escape.h"
 #include "hh-error.h"
+#include "result.h"
 #include "util.h"
 
 #include <string.h>
@@ -114,7 +114,7 @@ static GPtrArray *axis(HhRep *r, const char *kernel, gboolean variants)
 		if (g_strcmp0(c->kernel, kernel) || !v)
 			continue;
 		if (!variants) {
-			b = hh_archive_base_name(v);
+			b = hh_repeat_base(v);
 			v = b;
 		}
 		if (!g_hash_table_contains(seen, v)) {
@@ -150,7 +150,7 @@ static void heat_map(GString *o, HhRep *r, const char *kernel)
 
 			for (guint i = 0; i < r->rcells->len; i++) {
 				HhRepCell *c = r->rcells->pdata[i];
-				g_autofree char *sb = hh_archive_base_name(c->cell->scenario ?
+				g_autofree char *sb = hh_repeat_base(c->cell->scenario ?
 								c->cell->scenario : "");
 				g_autofree char *href = NULL;
 				const char *verdict = hh_rep_verdict(c);
@@ -307,7 +307,7 @@ static void history_load(HhRep *r, History *h)
 	h->names = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < r->cells->len; i++) {
 		HhArchiveCell *c = r->cells->pdata[i];
-		g_autofree char *base = hh_archive_base_name(c->name);
+		g_autofree char *base = hh_repeat_base(c->name);
 		g_autoptr(GPtrArray) past = NULL;
 		GHashTable *by_run;
 
@@ -546,7 +546,7 @@ static void cell_body(GString *o, HhRep *r, HhRepCell *c, History *h,
 	g_autofree char *reason = hh_text_clean_str(c->cell->reason, 8192);
 	g_autofree char *failed = hh_text_clean_str(c->cell->failed_step, 8192);
 	g_autofree char *rerun = hh_rep_result_str(c, "rerun");
-	g_autofree char *base = hh_archive_base_name(c->cell->name);
+	g_autofree char *base = hh_repeat_base(c->cell->name);
 	g_autofree char *agent = NULL, *apath = NULL;
 	const char *v = hh_rep_verdict(c);
 

@@ -35,7 +35,4 @@ gboolean hh_report_write(HhArchive *a, const char *run_id,
 			 HhReportFormat format, const char *out,
 			 GError **error);
 
-/* The bound on guest text per log in reports (bytes). */
-#define HH_REPORT_LOG_MAX (4u << 20)
-
 #endif

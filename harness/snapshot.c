@@ -33,11 +33,12 @@ void hh_snapshot_free(HhSnapshot *s)
 	g_free(s);
 }
 
-char *hh_snapshot_key(const HhVmBackend *backend, const HhVmConfig *cfg,
+char *hh_snapshot_key(HhVmBackend *backend, const HhVmConfig *cfg,
 		      GError **error)
 {
-	g_autofree char *identity = backend->identity(cfg, 0);
-	g_autofree char *kernel = hh_sha256_file(cfg->kernel, error);
+	g_autofree char *identity = hh_vm_identity(backend, cfg, error);
+	g_autofree char *kernel = identity ? hh_sha256_file(cfg->kernel, error) :
+					     NULL;
 	g_autofree char *initrd = kernel ? hh_sha256_file(cfg->initrd, error) :
 					   NULL;
 	g_autofree char *all = NULL;
@@ -153,7 +154,7 @@ static void settle(HhAgent *agent)
 	}
 }
 
-static gboolean create(HhSnapshot *s, const HhVmBackend *backend,
+static gboolean create(HhSnapshot *s, HhVmBackend *backend,
 		       const HhVmConfig *tmpl, guint boot_timeout_ms,
 		       GError **error)
 {
@@ -167,23 +168,27 @@ static gboolean create(HhSnapshot *s, const HhVmBackend *backend,
 	g_autoptr(HhAgent) agent = NULL;
 	g_autoptr(HhAgentReply) id = NULL;
 	GIOStream *ctl = NULL, *log = NULL;
+	g_autofree char *transcript = g_build_filename(
+		s->dir, backend->ops->transcript_file, NULL);
+	g_autofree char *name = g_strdup_printf("hh-snap-%.12s", s->key);
 	HhVmConfig cfg = *tmpl;
 	gint64 t0 = hh_now_ms();
 	gboolean ok = FALSE;
 	GStatBuf st;
-	int fd;
 
 	if (!run_dir)
 		return FALSE;
 	cfg.run_dir = run_dir;
 	cfg.console_log = console;
 	cfg.stderr_log = qlog;
-	cfg.incoming_fd = -1;
+	cfg.transcript = transcript;
+	cfg.name = name;
+	cfg.restore_from = NULL;
 	vm = hh_vm_start(backend, &cfg, error);
-	if (!vm || !backend->monitor(vm, 0, error))
+	if (!vm)
 		goto out;
-	ctl = backend->open_port(vm, HHP_PORT_CONTROL, 0, error);
-	log = ctl ? backend->open_port(vm, HHP_PORT_LOG, 0, error) : NULL;
+	ctl = hh_vm_open_port(vm, HHP_PORT_CONTROL, error);
+	log = ctl ? hh_vm_open_port(vm, HHP_PORT_LOG, error) : NULL;
 	if (!log)
 		goto out;
 	agent = hh_agent_new(ctl, log, alog, klog);
@@ -203,15 +208,8 @@ static gboolean create(HhSnapshot *s, const HhVmBackend *backend,
 		s->last_seq = MAX(s->last_seq, r->seq);
 		g_ptr_array_add(s->records, r);
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
-			    "cannot create '%s': %s", tmp, g_strerror(errno));
-		goto out;
-	}
 	t0 = hh_now_ms();
-	ok = backend->save_state(vm, fd, SAVE_TIMEOUT_MS, 0, error);
-	close(fd);
+	ok = hh_vm_save_state(vm, tmp, SAVE_TIMEOUT_MS, error);
 	s->save_ms = (guint)(hh_now_ms() - t0);
 	if (ok && (g_stat(tmp, &st) < 0 || st.st_size == 0)) {
 		g_set_error(error, HH_ERROR, HH_ERROR_QEMU,
@@ -227,7 +225,7 @@ out:
 	g_clear_object(&log);
 	g_clear_pointer(&agent, hh_agent_free);
 	if (vm)
-		backend->kill(vm, 0);
+		hh_vm_kill(vm);
 	g_unlink(tmp);
 	hh_rm_rf(run_dir, NULL);
 	if (!ok && error && *error)
@@ -235,7 +233,7 @@ out:
 	return ok;
 }
 
-HhSnapshot *hh_snapshot_get(const HhVmBackend *backend, const HhVmConfig *cfg,
+HhSnapshot *hh_snapshot_get(HhVmBackend *backend, const HhVmConfig *cfg,
 			    const char *key, const char *label,
 			    guint boot_timeout_ms, GError **error)
 {

@@ -33,12 +33,12 @@ void hh_snapshot_free(HhSnapshot *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhSnapshot, hh_snapshot_free)
 
 /* The content key of everything a saved state depends on. */
-char *hh_snapshot_key(const HhVmBackend *backend, const HhVmConfig *cfg,
+char *hh_snapshot_key(HhVmBackend *backend, const HhVmConfig *cfg,
 		      GError **error);
 
 /* The snapshot for key: from the cache, or made now by booting cfg (whose
  * run_dir, console and logs are chosen here). */
-HhSnapshot *hh_snapshot_get(const HhVmBackend *backend, const HhVmConfig *cfg,
+HhSnapshot *hh_snapshot_get(HhVmBackend *backend, const HhVmConfig *cfg,
 			    const char *key, const char *label,
 			    guint boot_timeout_ms, GError **error);
 

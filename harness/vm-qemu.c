@@ -18,8 +18,11 @@
 #include "hh-protocol.h"
 
 #include <gio/gunixsocketaddress.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 10000
 #define QMP_TIMEOUT_MS 10000
@@ -143,7 +146,7 @@ static GPtrArray *build_argv(const HhVmConfig *cfg)
 	add_socket(argv, dir, "qmp");
 	add(argv, "-mon");
 	add(argv, "chardev=qmp,mode=control");
-	if (cfg->incoming_fd >= 0) {
+	if (cfg->restore_from) {
 		add(argv, "-incoming");
 		add(argv, "fd:" G_STRINGIFY(INCOMING_FD));
 	}
@@ -232,19 +235,33 @@ static void qemu_free(HhVm *vm)
 	g_free(q);
 }
 
-static HhVm *qemu_start(const HhVmConfig *cfg, unsigned int flags,
-			GError **error)
+static HhQmp *qemu_monitor(QemuVm *q, const char *transcript,
+			   GError **error);
+
+static HhVm *qemu_start(HhVmBackend *b, const HhVmConfig *cfg,
+			unsigned int flags, GError **error)
 {
 	QemuVm *q = g_new0(QemuVm, 1);
+	int fd = -1;
 
+	if (cfg->restore_from) {
+		fd = open(cfg->restore_from, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+				    "cannot open the saved state '%s': %s",
+				    cfg->restore_from, g_strerror(errno));
+			g_free(q);
+			return NULL;
+		}
+	}
+	q->parent.backend = b;
 	q->run_dir = g_strdup(cfg->run_dir);
 	q->stderr_log = g_strdup(cfg->stderr_log);
 	q->argv = build_argv(cfg);
 	q->child = hh_child_spawn_with_fd((const char *const *)q->argv->pdata,
 					  NULL, NULL, cfg->stderr_log,
-					  HH_SPAWN_NONE, cfg->incoming_fd,
-					  INCOMING_FD, error);
-	if (!q->child) {
+					  HH_SPAWN_NONE, fd, INCOMING_FD, error);
+	if (!q->child || !qemu_monitor(q, cfg->transcript, error)) {
 		qemu_free(&q->parent);
 		return NULL;
 	}
@@ -267,9 +284,9 @@ static GIOStream *qemu_open_port(HhVm *vm, const char *name,
 	return G_IO_STREAM(connect_socket(q, id, error));
 }
 
-static HhQmp *qemu_monitor(HhVm *vm, unsigned int flags, GError **error)
+/* Connects the monitor and passes its handshake. */
+static HhQmp *qemu_monitor(QemuVm *q, const char *transcript, GError **error)
 {
-	QemuVm *q = (QemuVm *)vm;
 	g_autoptr(GMainContext) ctx = NULL;
 
 	if (q->qmp)
@@ -279,8 +296,16 @@ static HhQmp *qemu_monitor(HhVm *vm, unsigned int flags, GError **error)
 		return NULL;
 	ctx = g_main_context_ref_thread_default();
 	q->qmp = hh_qmp_new(G_IO_STREAM(q->qmp_conn), ctx);
+	if (transcript) {
+		g_autoptr(GFile) f = g_file_new_for_path(transcript);
+		g_autoptr(GFileOutputStream) out = g_file_replace(
+			f, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL);
+
+		if (out)
+			hh_qmp_set_transcript(q->qmp, G_OUTPUT_STREAM(out));
+	}
 	if (!hh_qmp_handshake_sync(q->qmp, QMP_TIMEOUT_MS, error)) {
-		if (!qemu_running(vm)) {
+		if (!qemu_running(&q->parent)) {
 			g_clear_error(error);
 			exited_error(q, "opening its monitor", error);
 		}
@@ -333,7 +358,8 @@ static char *qemu_version(void)
 	return copy;
 }
 
-static char *qemu_identity(const HhVmConfig *cfg, unsigned int flags)
+static char *qemu_identity(HhVmBackend *b, const HhVmConfig *cfg,
+			   unsigned int flags)
 {
 	HhVmConfig plain = *cfg;
 	g_autoptr(GPtrArray) argv = NULL;
@@ -343,7 +369,10 @@ static char *qemu_identity(const HhVmConfig *cfg, unsigned int flags)
 	plain.run_dir = "@run";
 	plain.console_log = "@console";
 	plain.console_append = FALSE;
-	plain.incoming_fd = -1;
+	plain.restore_from = NULL;
+	plain.transcript = NULL;
+	plain.stderr_log = NULL;
+	plain.name = NULL;
 	argv = build_argv(&plain);
 	line = hh_argv_to_string((const char *const *)argv->pdata);
 	return g_strdup_printf("%s\n%s", version, line);
@@ -373,19 +402,29 @@ static gboolean migrate_done(HhQmp *qmp, gboolean *done, GError **error)
 	return TRUE;
 }
 
-static gboolean qemu_save_state(HhVm *vm, int fd, guint timeout_ms,
+static gboolean qemu_save_state(HhVm *vm, const char *path, guint timeout_ms,
 				unsigned int flags, GError **error)
 {
 	QemuVm *q = (QemuVm *)vm;
 	g_autoptr(JsonObject) args = json_object_new();
 	gint64 deadline = hh_now_ms() + timeout_ms;
-	gboolean done = FALSE;
+	gboolean done = FALSE, passed;
+	int fd;
 
-	if (!q->qmp && !qemu_monitor(vm, 0, error))
+	if (!qemu_monitor(q, NULL, error))
 		return FALSE;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "cannot create '%s': %s", path, g_strerror(errno));
+		return FALSE;
+	}
 	/* fd: migration, the descriptor passed over the monitor socket:
 	 * no shell and no helper process in between. */
-	if (!hh_qmp_getfd_sync(q->qmp, "hh-state", fd, QMP_TIMEOUT_MS, error))
+	passed = hh_qmp_getfd_sync(q->qmp, "hh-state", fd, QMP_TIMEOUT_MS,
+				   error);
+	close(fd);
+	if (!passed)
 		return FALSE;
 	json_object_set_string_member(args, "uri", "fd:hh-state");
 	if (!hh_qmp_execute_sync(q->qmp, "migrate", g_steal_pointer(&args),
@@ -406,6 +445,44 @@ static gboolean qemu_save_state(HhVm *vm, int fd, guint timeout_ms,
 	return TRUE;
 }
 
+static gboolean qemu_dimm_add(HhVm *vm, const char *id, guint64 size,
+			      gint node, guint timeout_ms, unsigned int flags,
+			      GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_dimm_add(q->qmp, id, size, node, timeout_ms, error);
+}
+
+static gboolean qemu_vcpu_add(HhVm *vm, const char *id, gint node,
+			      gint socket, guint timeout_ms,
+			      unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_vcpu_add(q->qmp, id, node, socket, timeout_ms, error);
+}
+
+static gboolean qemu_device_del(HhVm *vm, const char *id, guint timeout_ms,
+				unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_device_del_wait(q->qmp, id, HH_QMP_DEL_BACKEND,
+				      timeout_ms, error);
+}
+
+static char *qemu_dump_registers(HhVm *vm, guint timeout_ms,
+				 unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+	char *regs = NULL;
+
+	if (!hh_qmp_hmp(q->qmp, "info registers -a", timeout_ms, &regs, error))
+		return NULL;
+	return regs;
+}
+
 static guint64 qemu_peak_rss_kb(HhVm *vm)
 {
 	QemuVm *q = (QemuVm *)vm;
@@ -421,11 +498,68 @@ static guint64 qemu_peak_rss_kb(HhVm *vm)
 	return g_ascii_strtoull(p + strlen("VmHWM:"), NULL, 10);
 }
 
-const HhVmBackend hh_vm_backend_qemu = {
+/* Boots the kernel under KVM and waits for its first console line. */
+static gboolean qemu_kvm_works(HhVmBackend *b, const char *kernel,
+			       char **why)
+{
+	g_autofree char *dir = g_dir_make_tmp("hh-kvm-XXXXXX", NULL);
+	g_autofree char *log = NULL, *serial = NULL, *text = NULL;
+	g_autoptr(HhChild) child = NULL;
+	gint64 deadline = hh_now_ms() + 10000;
+	gboolean ok = FALSE;
+
+	if (!dir) {
+		*why = g_strdup("cannot create a temporary directory");
+		return FALSE;
+	}
+	log = g_build_filename(dir, "qemu.log", NULL);
+	serial = g_strdup_printf("file:%s/serial.log", dir);
+	{
+		const char *argv[] = {
+			hh_qemu_path(), "-accel", "kvm", "-machine", "pc",
+			"-m", "256M", "-nodefaults", "-display", "none",
+			"-no-reboot", "-kernel", kernel, "-append",
+			"console=ttyS0 panic=-1", "-serial", serial, NULL,
+		};
+		child = hh_child_spawn(argv, NULL, NULL, log, HH_SPAWN_NONE,
+				       NULL);
+	}
+	while (child && hh_now_ms() < deadline) {
+		g_autofree char *path = g_build_filename(dir, "serial.log",
+							 NULL);
+
+		g_clear_pointer(&text, g_free);
+		if (g_file_get_contents(path, &text, NULL, NULL) &&
+		    strstr(text, "Linux version")) {
+			ok = TRUE;
+			break;
+		}
+		if (!g_subprocess_get_identifier(child->proc))
+			break;
+		g_usleep(100 * 1000);
+	}
+	if (!ok) {
+		g_autofree char *err = NULL;
+
+		g_file_get_contents(log, &err, NULL, NULL);
+		*why = err && *err ?
+			g_strdup_printf("no kernel output within 10 s; qemu "
+					"said: %s",
+					g_strstrip(g_strdelimit(err, "\n", ' '))) :
+			g_strdup("no kernel output within 10 s");
+	}
+	g_clear_pointer(&child, hh_child_free);
+	hh_rm_rf(dir, NULL);
+	return ok;
+}
+
+const HhVmBackendOps hh_vm_backend_qemu = {
 	.name = "qemu",
+	.replay_file = "qemu-cmdline.txt",
+	.transcript_file = "qmp.log",
+	.kvm_works = qemu_kvm_works,
 	.start = qemu_start,
 	.open_port = qemu_open_port,
-	.monitor = qemu_monitor,
 	.wait = qemu_wait,
 	.running = qemu_running,
 	.kill = qemu_kill,
@@ -433,6 +567,10 @@ const HhVmBackend hh_vm_backend_qemu = {
 	.last_words = qemu_last_words,
 	.identity = qemu_identity,
 	.save_state = qemu_save_state,
+	.dimm_add = qemu_dimm_add,
+	.vcpu_add = qemu_vcpu_add,
+	.device_del = qemu_device_del,
+	.dump_registers = qemu_dump_registers,
 	.peak_rss_kb = qemu_peak_rss_kb,
-	.free = qemu_free,
+	.free_vm = qemu_free,
 };

@@ -27,78 +27,208 @@ gboolean hh_accel_parse(const char *text, HhAccel *out, GError **error)
 	return TRUE;
 }
 
-HhVm *hh_vm_start(const HhVmBackend *backend, const HhVmConfig *cfg,
-		  GError **error)
+#define UNSUPPORTED(b, what)                                                   \
+	g_set_error(error, HH_ERROR, HH_ERROR_UNSUPPORTED,                     \
+		    "the %s backend cannot %s", (b)->ops->name, what)
+
+static const struct {
+	const char *name;
+	const HhVmBackendOps *ops;
+} backends[] = {
+	{ "qemu", &hh_vm_backend_qemu },
+	{ "libvirt",
+#ifdef HAVE_LIBVIRT
+	  &hh_vm_backend_libvirt
+#else
+	  NULL
+#endif
+	},
+};
+
+const char *hh_vm_backend_names(void)
 {
-	HhVm *vm = backend->start(cfg, 0, error);
+	return "qemu, libvirt";
+}
+
+gboolean hh_vm_backend_known(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(backends); i++) {
+		if (g_str_equal(name, backends[i].name))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The libvirt backend opens its connection in its own file; QEMU needs
+ * nothing but the table. */
+HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error);
+
+HhVmBackend *hh_vm_backend_open(const char *name, const char *uri,
+				GError **error)
+{
+	HhVmBackend *b;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(backends); i++) {
+		if (!g_str_equal(name, backends[i].name))
+			continue;
+		if (!backends[i].ops) {
+			g_set_error(error, HH_ERROR, HH_ERROR_UNSUPPORTED,
+				    "backend '%s' was not built in (install "
+				    "libvirt-dev and run ./configure again)",
+				    name);
+			return NULL;
+		}
+#ifdef HAVE_LIBVIRT
+		if (backends[i].ops == &hh_vm_backend_libvirt)
+			return hh_vm_backend_libvirt_open(uri, error);
+#endif
+		if (uri) {
+			g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+				    "--connect '%s': the %s backend takes no "
+				    "URI", uri, name);
+			return NULL;
+		}
+		b = g_new0(HhVmBackend, 1);
+		b->ops = backends[i].ops;
+		return b;
+	}
+	g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+		    "backend '%s': expected one of %s", name,
+		    hh_vm_backend_names());
+	return NULL;
+}
+
+void hh_vm_backend_close(HhVmBackend *b)
+{
+	if (!b)
+		return;
+	if (b->ops->close) {
+		b->ops->close(b);
+		return;
+	}
+	g_free(b->uri);
+	g_free(b);
+}
+
+HhVm *hh_vm_start(HhVmBackend *b, const HhVmConfig *cfg, GError **error)
+{
+	HhVm *vm = b->ops->start(b, cfg, 0, error);
 
 	if (vm)
-		vm->backend = backend;
+		vm->backend = b;
 	return vm;
+}
+
+GIOStream *hh_vm_open_port(HhVm *vm, const char *name, GError **error)
+{
+	if (!vm->backend->ops->open_port) {
+		UNSUPPORTED(vm->backend, "open a virtio-serial port");
+		return NULL;
+	}
+	return vm->backend->ops->open_port(vm, name, 0, error);
+}
+
+gboolean hh_vm_wait(HhVm *vm, guint timeout_ms, GError **error)
+{
+	return vm->backend->ops->wait(vm, timeout_ms, 0, error);
+}
+
+gboolean hh_vm_running(HhVm *vm)
+{
+	return vm->backend->ops->running(vm);
+}
+
+void hh_vm_kill(HhVm *vm)
+{
+	vm->backend->ops->kill(vm, 0);
+}
+
+char *hh_vm_describe(HhVm *vm)
+{
+	return vm->backend->ops->describe ? vm->backend->ops->describe(vm, 0) :
+					    NULL;
+}
+
+char *hh_vm_last_words(HhVm *vm)
+{
+	return vm->backend->ops->last_words ? vm->backend->ops->last_words(vm) :
+					      NULL;
+}
+
+char *hh_vm_identity(HhVmBackend *b, const HhVmConfig *cfg, GError **error)
+{
+	if (!b->ops->identity || !b->ops->save_state) {
+		UNSUPPORTED(b, "save a boot state");
+		return NULL;
+	}
+	return b->ops->identity(b, cfg, 0);
+}
+
+gboolean hh_vm_save_state(HhVm *vm, const char *path, guint timeout_ms,
+			  GError **error)
+{
+	if (!vm->backend->ops->save_state) {
+		UNSUPPORTED(vm->backend, "save a boot state");
+		return FALSE;
+	}
+	return vm->backend->ops->save_state(vm, path, timeout_ms, 0, error);
+}
+
+gboolean hh_vm_dimm_add(HhVm *vm, const char *id, guint64 size, gint node,
+			guint timeout_ms, GError **error)
+{
+	if (!vm->backend->ops->dimm_add) {
+		UNSUPPORTED(vm->backend, "hot-add a DIMM");
+		return FALSE;
+	}
+	return vm->backend->ops->dimm_add(vm, id, size, node, timeout_ms, 0,
+					  error);
+}
+
+gboolean hh_vm_vcpu_add(HhVm *vm, const char *id, gint node, gint socket,
+			guint timeout_ms, GError **error)
+{
+	if (!vm->backend->ops->vcpu_add) {
+		UNSUPPORTED(vm->backend, "hot-add a vCPU");
+		return FALSE;
+	}
+	return vm->backend->ops->vcpu_add(vm, id, node, socket, timeout_ms, 0,
+					  error);
+}
+
+gboolean hh_vm_device_del(HhVm *vm, const char *id, guint timeout_ms,
+			  GError **error)
+{
+	if (!vm->backend->ops->device_del) {
+		UNSUPPORTED(vm->backend, "remove a device");
+		return FALSE;
+	}
+	return vm->backend->ops->device_del(vm, id, timeout_ms, 0, error);
+}
+
+char *hh_vm_dump_registers(HhVm *vm, guint timeout_ms, GError **error)
+{
+	if (!vm->backend->ops->dump_registers) {
+		UNSUPPORTED(vm->backend, "dump registers");
+		return NULL;
+	}
+	return vm->backend->ops->dump_registers(vm, timeout_ms, 0, error);
+}
+
+guint64 hh_vm_peak_rss_kb(HhVm *vm)
+{
+	return vm->backend->ops->peak_rss_kb ?
+		vm->backend->ops->peak_rss_kb(vm) : 0;
 }
 
 void hh_vm_free(HhVm *vm)
 {
 	if (vm)
-		vm->backend->free(vm);
-}
-
-/* Boots the kernel under KVM and waits for its first console line. */
-static gboolean kvm_boots(const char *kernel, char **why)
-{
-	g_autofree char *dir = g_dir_make_tmp("hh-kvm-XXXXXX", NULL);
-	g_autofree char *log = NULL, *serial = NULL, *text = NULL;
-	g_autoptr(HhChild) child = NULL;
-	gint64 deadline = hh_now_ms() + 10000;
-	gboolean ok = FALSE;
-
-	if (!dir) {
-		*why = g_strdup("cannot create a temporary directory");
-		return FALSE;
-	}
-	log = g_build_filename(dir, "qemu.log", NULL);
-	serial = g_strdup_printf("file:%s/serial.log", dir);
-	{
-		const char *argv[] = {
-			hh_qemu_path(), "-accel", "kvm", "-machine", "pc",
-			"-m", "256M", "-nodefaults", "-display", "none",
-			"-no-reboot", "-kernel", kernel, "-append",
-			"console=ttyS0 panic=-1", "-serial", serial, NULL,
-		};
-		child = hh_child_spawn(argv, NULL, NULL, log, HH_SPAWN_NONE,
-				       NULL);
-	}
-	while (child && hh_now_ms() < deadline) {
-		g_autofree char *path = g_build_filename(dir, "serial.log",
-							 NULL);
-
-		g_clear_pointer(&text, g_free);
-		if (g_file_get_contents(path, &text, NULL, NULL) &&
-		    strstr(text, "Linux version")) {
-			ok = TRUE;
-			break;
-		}
-		if (!g_subprocess_get_identifier(child->proc))
-			break;
-		g_usleep(100 * 1000);
-	}
-	if (!ok) {
-		g_autofree char *err = NULL;
-
-		g_file_get_contents(log, &err, NULL, NULL);
-		*why = err && *err ?
-			g_strdup_printf("no kernel output within 10 s; qemu "
-					"said: %s",
-					g_strstrip(g_strdelimit(err, "\n", ' '))) :
-			g_strdup("no kernel output within 10 s");
-	}
-	g_clear_pointer(&child, hh_child_free);
-	hh_rm_rf(dir, NULL);
-	return ok;
+		vm->backend->ops->free_vm(vm);
 }
 
 /* The probe's verdict is kept until the host reboots (or QEMU changes). */
-static char *verdict_path(void)
+static char *verdict_path(HhVmBackend *b)
 {
 	g_autofree char *boot_id = NULL;
 	g_autofree char *qemu = g_find_program_in_path(hh_qemu_path());
@@ -110,13 +240,15 @@ static char *verdict_path(void)
 		return NULL;
 	if (qemu)
 		g_stat(qemu, &st);
-	key = g_strdup_printf("%s:%s:%lld", g_strstrip(boot_id),
-			      qemu ? qemu : "", (long long)st.st_mtime);
+	key = g_strdup_printf("%s:%s:%lld:%s:%s", g_strstrip(boot_id),
+			      qemu ? qemu : "", (long long)st.st_mtime,
+			      b->ops->name, b->uri ? b->uri : "");
 	sum = g_compute_checksum_for_string(G_CHECKSUM_SHA1, key, -1);
 	return g_strdup_printf("%s/accel-%.16s", hh_cache_dir(), sum);
 }
 
-HhAccel hh_accel_resolve(HhAccel requested, const char *kernel)
+HhAccel hh_accel_resolve(HhVmBackend *b, HhAccel requested,
+			 const char *kernel)
 {
 	static GMutex lock;
 	static int decided = -1;
@@ -125,7 +257,7 @@ HhAccel hh_accel_resolve(HhAccel requested, const char *kernel)
 	if (requested != HH_ACCEL_AUTO)
 		return requested;
 	g_mutex_lock(&lock);
-	memo = verdict_path();
+	memo = verdict_path(b);
 	if (decided < 0 && memo &&
 	    g_file_get_contents(memo, &saved, NULL, NULL)) {
 		decided = g_str_has_prefix(saved, "kvm") ? HH_ACCEL_KVM :
@@ -136,7 +268,11 @@ HhAccel hh_accel_resolve(HhAccel requested, const char *kernel)
 		if (access("/dev/kvm", R_OK | W_OK) < 0) {
 			decided = HH_ACCEL_TCG;
 			why = g_strdup("no usable /dev/kvm");
-		} else if (kvm_boots(kernel, &why)) {
+		} else if (!b->ops->kvm_works) {
+			decided = HH_ACCEL_TCG;
+			why = g_strdup_printf("the %s backend cannot check "
+					      "KVM", b->ops->name);
+		} else if (b->ops->kvm_works(b, kernel, &why)) {
 			decided = HH_ACCEL_KVM;
 		} else {
 			decided = HH_ACCEL_TCG;

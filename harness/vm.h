@@ -6,8 +6,6 @@
 
 #include "variant.h"
 
-typedef struct _HhQmp HhQmp;
-
 typedef enum {
 	HH_ACCEL_AUTO,
 	HH_ACCEL_TCG,
@@ -18,74 +16,139 @@ gboolean hh_accel_parse(const char *text, HhAccel *out, GError **error);
 
 /* Everything a backend needs to start one guest. */
 typedef struct {
+	const char *name;	/* what an operator sees (domain name); may be NULL */
 	const char *kernel;
 	const char *initrd;
 	const char *cmdline;	/* full kernel command line */
 	const HhVariant *variant;
-	const char *run_dir;	/* private (0700) directory for sockets */
+	const char *run_dir;	/* private (0700) local directory */
 	const char *console_log;
 	gboolean console_append;	/* keep what console_log holds */
-	const char *stderr_log;	/* the VM process's own output */
+	const char *stderr_log;	/* the VM process's own output, if local */
+	const char *transcript;	/* the backend's control transcript (file) */
 	HhAccel accel;		/* resolved: TCG or KVM, never AUTO */
-	int incoming_fd;	/* -1, or a saved VM state to start from
-				 * (the backend takes it over) */
+	const char *restore_from;	/* NULL, or a state saved by save_state */
 } HhVmConfig;
 
 typedef struct _HhVm HhVm;
+typedef struct _HhVmBackend HhVmBackend;
 
 /*
- * A VM backend: a table of operations, NULL meaning "not supported".  Every
- * operation takes flags (none defined yet) so backends can grow without
- * new entry points.  The QEMU backend is the only one today; a libvirt one
- * (local and remote hosts) slots in beside it.
+ * A VM backend: a table of semantic operations, as libvirt's driver
+ * tables are.  NULL means "not supported": the hh_vm_*() wrappers below
+ * then fail with HH_ERROR_UNSUPPORTED naming the backend and the
+ * operation.  Every operation takes flags (none defined yet).
+ *
+ * Timeouts are in milliseconds and bound the whole operation.
  */
 typedef struct {
 	const char *name;
-	HhVm *(*start)(const HhVmConfig *cfg, unsigned int flags,
-		       GError **error);
+	/* What the saved-state files and replay files of this backend are
+	 * called in a cell directory. */
+	const char *replay_file;	/* "qemu-cmdline.txt", "domain.xml" */
+	const char *transcript_file;	/* "qmp.log", "libvirt.log" */
+
+	/* Does a guest really boot under KVM here?  FALSE with *why. */
+	gboolean (*kvm_works)(HhVmBackend *b, const char *kernel, char **why);
+	/* Stale guests a dead harness left behind: removed, counted. */
+	guint (*reap_stale)(HhVmBackend *b, GError **error);
+
+	HhVm *(*start)(HhVmBackend *b, const HhVmConfig *cfg,
+		       unsigned int flags, GError **error);
 	/* A connected stream to the virtio-serial port of that name. */
-	GIOStream *(*open_port)(HhVm *vm, const char *name,
-				unsigned int flags, GError **error);
-	/* The monitor, connected and past its handshake; not owned. */
-	HhQmp *(*monitor)(HhVm *vm, unsigned int flags, GError **error);
+	GIOStream *(*open_port)(HhVm *vm, const char *name, unsigned int flags,
+				GError **error);
 	/* Waits for the guest to end; kills it at the timeout. */
 	gboolean (*wait)(HhVm *vm, guint timeout_ms, unsigned int flags,
 			 GError **error);
 	gboolean (*running)(HhVm *vm);
 	void (*kill)(HhVm *vm, unsigned int flags);
-	/* What would start this VM again by hand (for replay files). */
+	/* What would start this VM again by hand (for the replay file). */
 	char *(*describe)(HhVm *vm, unsigned int flags);
-	/* The VM process's own error output (QEMU's stderr), last lines. */
+	/* The VM process's own last words (QEMU's stderr), or NULL. */
 	char *(*last_words)(HhVm *vm);
-	/* Everything that makes a saved state fit: the command line with the
-	 * per-VM paths left out, and the emulator's version. */
-	char *(*identity)(const HhVmConfig *cfg, unsigned int flags);
-	/* Saves the running VM's state to fd (the VM stops). */
-	gboolean (*save_state)(HhVm *vm, int fd, guint timeout_ms,
+	/* Everything that makes a saved state fit: the configuration with
+	 * the per-VM names and paths left out, and the emulator's version. */
+	char *(*identity)(HhVmBackend *b, const HhVmConfig *cfg,
+			  unsigned int flags);
+	/* Saves the running VM's state to path (the VM stops); the path is
+	 * what HhVmConfig.restore_from takes. */
+	gboolean (*save_state)(HhVm *vm, const char *path, guint timeout_ms,
 			       unsigned int flags, GError **error);
+	/* Hotplug: a DIMM of size bytes on node (node < 0: the default);
+	 * a vCPU on node and socket (< 0: any); removal of a device added
+	 * under id, waiting for the guest to let it go. */
+	gboolean (*dimm_add)(HhVm *vm, const char *id, guint64 size, gint node,
+			     guint timeout_ms, unsigned int flags,
+			     GError **error);
+	gboolean (*vcpu_add)(HhVm *vm, const char *id, gint node, gint socket,
+			     guint timeout_ms, unsigned int flags,
+			     GError **error);
+	gboolean (*device_del)(HhVm *vm, const char *id, guint timeout_ms,
+			       unsigned int flags, GError **error);
+	/* Every vCPU's registers, as text (on a timeout). */
+	char *(*dump_registers)(HhVm *vm, guint timeout_ms, unsigned int flags,
+				GError **error);
 	/* The VM process's peak resident set in KiB (0 if unknown). */
 	guint64 (*peak_rss_kb)(HhVm *vm);
-	void (*free)(HhVm *vm);
-} HhVmBackend;
+	void (*free_vm)(HhVm *vm);
+	void (*close)(HhVmBackend *b);
+} HhVmBackendOps;
 
-extern const HhVmBackend hh_vm_backend_qemu;
-
-/* The backend every VM handle starts with. */
-struct _HhVm {
-	const HhVmBackend *backend;
+/* An opened backend: its operations and, for libvirt, a connection. */
+struct _HhVmBackend {
+	const HhVmBackendOps *ops;
+	char *uri;		/* NULL for the QEMU backend */
 };
 
-HhVm *hh_vm_start(const HhVmBackend *backend, const HhVmConfig *cfg,
-		  GError **error);
+/* Every VM handle starts with this. */
+struct _HhVm {
+	HhVmBackend *backend;
+};
+
+/* The backends by name: "qemu" (children of the harness) and "libvirt"
+ * (uri NULL: the embedded driver under the harness cache). */
+HhVmBackend *hh_vm_backend_open(const char *name, const char *uri,
+				GError **error);
+void hh_vm_backend_close(HhVmBackend *b);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhVmBackend, hh_vm_backend_close)
+/* "qemu, libvirt" */
+const char *hh_vm_backend_names(void);
+gboolean hh_vm_backend_known(const char *name);
+
+HhVm *hh_vm_start(HhVmBackend *b, const HhVmConfig *cfg, GError **error);
+GIOStream *hh_vm_open_port(HhVm *vm, const char *name, GError **error);
+gboolean hh_vm_wait(HhVm *vm, guint timeout_ms, GError **error);
+gboolean hh_vm_running(HhVm *vm);
+void hh_vm_kill(HhVm *vm);
+char *hh_vm_describe(HhVm *vm);
+char *hh_vm_last_words(HhVm *vm);
+char *hh_vm_identity(HhVmBackend *b, const HhVmConfig *cfg, GError **error);
+gboolean hh_vm_save_state(HhVm *vm, const char *path, guint timeout_ms,
+			  GError **error);
+gboolean hh_vm_dimm_add(HhVm *vm, const char *id, guint64 size, gint node,
+			guint timeout_ms, GError **error);
+gboolean hh_vm_vcpu_add(HhVm *vm, const char *id, gint node, gint socket,
+			guint timeout_ms, GError **error);
+gboolean hh_vm_device_del(HhVm *vm, const char *id, guint timeout_ms,
+			  GError **error);
+char *hh_vm_dump_registers(HhVm *vm, guint timeout_ms, GError **error);
+guint64 hh_vm_peak_rss_kb(HhVm *vm);
 void hh_vm_free(HhVm *vm);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhVm, hh_vm_free)
 
+extern const HhVmBackendOps hh_vm_backend_qemu;
+#ifdef HAVE_LIBVIRT
+extern const HhVmBackendOps hh_vm_backend_libvirt;
+#endif
+
 /*
- * Resolves --accel auto: KVM only if /dev/kvm is usable and a guest
- * really boots under it within 10 s (on some hosts KVM guests abort or
- * hang in firmware); otherwise TCG.  Decided once per process; says so
- * on stderr once when it falls back.
+ * Resolves --accel auto: KVM only if the backend says a guest really
+ * boots under it (on some hosts KVM guests abort or hang in firmware);
+ * otherwise TCG.  Decided once per process and backend host; says so on
+ * stderr once when it falls back.
  */
-HhAccel hh_accel_resolve(HhAccel requested, const char *kernel);
+HhAccel hh_accel_resolve(HhVmBackend *b, HhAccel requested,
+			 const char *kernel);
 
 #endif

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Internal to report*.c: a run loaded for reporting. */
-#ifndef HH_REPORT_PRIV_H
-#define HH_REPORT_PRIV_H
+/* The report model (report-model.c): a run loaded for reporting. */
+#ifndef HH_REPORT_MODEL_H
+#define HH_REPORT_MODEL_H
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
 #include "archive.h"
+
+/* The bound on guest text per log in reports (bytes). */
+#define HH_REPORT_LOG_MAX (4u << 20)
 
 typedef struct {
 	HhArchiveCell *cell;	/* not owned */
@@ -43,8 +46,5 @@ GPtrArray *hh_rep_crashes(const HhRepCell *c);
  * titles and excerpts, the tail of the kernel log; clean, at most max
  * bytes. */
 char *hh_rep_failure_excerpt(const HhRepCell *c, gsize max);
-
-/* Writes the HTML report into dir. */
-gboolean hh_rep_write_html(HhRep *r, const char *dir, GError **error);
 
 #endif
