@@ -1,0 +1,1645 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The libvirt backend: one transient domain per guest, through libvirt's C
+ * API.  Without a URI it embeds libvirt's QEMU driver in this process
+ * (qemu:///embed?root=... under the harness cache: no daemon); with one it
+ * talks to that daemon, local or remote, and ships kernel and initramfs
+ * through a storage pool so no path of this machine reaches the domain.
+ *
+ * The console and the agent's virtio-serial ports are libvirt streams,
+ * pumped on libvirt's event loop thread into a socket pair whose other end
+ * the cell reads as a GIOStream; the console goes into console.log.  Hotplug
+ * goes through libvirt's device and vCPU API; what libvirt cannot express
+ * (a DIMM on a memoryless node, registers) goes through QMP passthrough
+ * (virDomainQemuMonitorCommand).  Every domain is named hh-<run>-<cell>,
+ * carries the harness's pid in its metadata and is destroyed at the cell's
+ * end, on every exit path and on a signal; a later run removes what a
+ * killed run left (reap_stale).
+ */
+#include "config.h"
+
+#include "vm.h"
+#include "hh-error.h"
+#include "paths.h"
+#include "spawn.h"
+#include "util.h"
+#include "hh-protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
+#include <libvirt/virterror.h>
+#include <libxml/xmlwriter.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HH_XMLNS "https://hotplug-harness.org/xmlns/domain/1"
+#define EMBED_ROOTS 16
+#define POOL_NAME "hotplug-harness"
+#define POOL_PATH "/var/lib/libvirt/hotplug-harness"
+#define STATE_HANDLE "hotplug-harness libvirt state\n"
+#define PUMP_BUF 65536
+
+typedef struct {
+	HhVmBackend parent;
+	virConnectPtr conn;
+	char *root;		/* embedded driver root, or NULL */
+	int root_lock;		/* fd holding root's flock */
+	GMutex lock;		/* live, uploads */
+	GHashTable *live;	/* domain name -> virDomainPtr (ref) */
+	GHashTable *uploads;	/* local path + sha -> remote path */
+	int interrupt_timer;
+	unsigned long lib_version, hv_version;
+} Lv;
+
+/* ---- the event loop and the process ---- */
+
+static gpointer event_loop(gpointer data)
+{
+	for (;;)
+		virEventRunDefaultImpl();
+	return NULL;
+}
+
+static void quiet_error(void *data, virErrorPtr err)
+{
+	/* Errors are read with virGetLastError() where they happen. */
+}
+
+/* QEMU children libvirt daemonized become ours (a subreaper); reap those
+ * that exited, never another child (GLib waits for its own by pid). */
+static void reap_qemu_zombies(int timer, void *data)
+{
+	g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+	const char *name;
+	pid_t self = getpid();
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *path = NULL, *stat = NULL;
+		const char *close_paren;
+		char state;
+		int ppid;
+
+		if (!g_ascii_isdigit(*name))
+			continue;
+		path = g_strdup_printf("/proc/%s/stat", name);
+		if (!g_file_get_contents(path, &stat, NULL, NULL))
+			continue;
+		close_paren = strrchr(stat, ')');
+		if (!close_paren || !strstr(stat, "(qemu-system-") ||
+		    sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2)
+			continue;
+		if (state == 'Z' && ppid == self)
+			waitpid(atoi(name), NULL, WNOHANG);
+	}
+}
+
+static void libvirt_once(gboolean embedded)
+{
+	static gsize done;
+
+	if (!g_once_init_enter(&done))
+		return;
+	virInitialize();
+	virSetErrorFunc(NULL, quiet_error);
+	virEventRegisterDefaultImpl();
+	g_thread_unref(g_thread_new("hh-libvirt-events", event_loop, NULL));
+	if (embedded &&
+	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+		virEventAddTimeout(100, reap_qemu_zombies, NULL, NULL);
+	g_once_init_leave(&done, 1);
+}
+
+/* ---- errors and the transcript ---- */
+
+static const char *last_error(void)
+{
+	virErrorPtr e = virGetLastError();
+
+	return e && e->message ? e->message : "unknown libvirt error";
+}
+
+/* The failed call's libvirt error as a GError of code. */
+static void set_virt_error(GError **error, int code, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static void set_virt_error(GError **error, int code, const char *fmt, ...)
+{
+	virErrorPtr e = virGetLastError();
+	g_autofree char *what = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (e && e->code == VIR_ERR_OPERATION_TIMEOUT)
+		code = HH_ERROR_TIMEOUT;
+	if (hh_spawn_interrupted())
+		code = HH_ERROR_CANCELLED;
+	g_set_error(error, HH_ERROR, code, "%s: %s", what, last_error());
+}
+
+typedef struct _Pump Pump;
+
+typedef struct {
+	HhVm parent;
+	Lv *lv;
+	virDomainPtr dom;
+	char *name;
+	char *xml;
+	FILE *transcript;
+	GMutex tlock;
+	Pump *console;
+	Pump *ports[2];		/* control, log */
+	GIOStream *streams[2];
+	const HhVariant *variant;	/* not owned */
+	GHashTable *vcpus;	/* scenario id -> vcpu number */
+	guint64 vcpus_on;	/* bit per vCPU enabled */
+	guint next_slot;	/* for passthrough DIMMs, from the top */
+	gboolean gone;
+} LvVm;
+
+static void tlog(LvVm *v, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void tlog(LvVm *v, const char *fmt, ...)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S.%f");
+	va_list ap;
+
+	if (!v->transcript)
+		return;
+	g_mutex_lock(&v->tlock);
+	fprintf(v->transcript, "%.12s ", stamp);
+	va_start(ap, fmt);
+	vfprintf(v->transcript, fmt, ap);
+	va_end(ap);
+	fputc('\n', v->transcript);
+	fflush(v->transcript);
+	g_mutex_unlock(&v->tlock);
+}
+
+/* ---- stream pumps: libvirt stream <-> a socket pair (or a file) ---- */
+
+struct _Pump {
+	gint refs;
+	GMutex lock;
+	virStreamPtr st;
+	int fd;			/* our end of the pair, or the console file */
+	gboolean to_file;	/* console: stream -> fd only */
+	int watch;		/* virEventAddHandle id on fd, or -1 */
+	char *pending;		/* fd -> stream bytes not sent yet */
+	gsize npending;
+	gboolean dead;
+};
+
+static void pump_unref(void *p)
+{
+	Pump *pu = p;
+
+	if (!g_atomic_int_dec_and_test(&pu->refs))
+		return;
+	if (pu->st)
+		virStreamFree(pu->st);
+	if (pu->fd >= 0)
+		close(pu->fd);
+	g_free(pu->pending);
+	g_mutex_clear(&pu->lock);
+	g_free(pu);
+}
+
+static gboolean write_all(int fd, const char *buf, gsize len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return FALSE;
+		buf += n;
+		len -= (gsize)n;
+	}
+	return TRUE;
+}
+
+/* Called with pu->lock held: no more traffic either way. */
+static void pump_stop_locked(Pump *pu)
+{
+	if (pu->dead)
+		return;
+	pu->dead = TRUE;
+	if (pu->watch >= 0)
+		virEventRemoveHandle(pu->watch);
+	pu->watch = -1;
+	virStreamEventRemoveCallback(pu->st);
+	virStreamAbort(pu->st);
+	/* The reader sees end of stream. */
+	if (!pu->to_file)
+		shutdown(pu->fd, SHUT_RDWR);
+}
+
+static void pump_update_events(Pump *pu)
+{
+	int sev = VIR_STREAM_EVENT_READABLE;
+
+	if (pu->npending)
+		sev |= VIR_STREAM_EVENT_WRITABLE;
+	virStreamEventUpdateCallback(pu->st, sev);
+	if (pu->watch >= 0)
+		virEventUpdateHandle(pu->watch, pu->npending ? 0 :
+					  VIR_EVENT_HANDLE_READABLE);
+}
+
+static void pump_send_pending(Pump *pu)
+{
+	while (pu->npending) {
+		int n = virStreamSend(pu->st, pu->pending, pu->npending);
+
+		if (n == -2)
+			break;
+		if (n < 0) {
+			pump_stop_locked(pu);
+			return;
+		}
+		memmove(pu->pending, pu->pending + n, pu->npending - (gsize)n);
+		pu->npending -= (gsize)n;
+	}
+	pump_update_events(pu);
+}
+
+static void on_stream(virStreamPtr st, int events, void *data)
+{
+	Pump *pu = data;
+	char buf[PUMP_BUF];
+
+	g_mutex_lock(&pu->lock);
+	if (pu->dead)
+		goto out;
+	if (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP)) {
+		pump_stop_locked(pu);
+		goto out;
+	}
+	if (events & VIR_STREAM_EVENT_WRITABLE)
+		pump_send_pending(pu);
+	if (!pu->dead && (events & VIR_STREAM_EVENT_READABLE)) {
+		for (;;) {
+			int n = virStreamRecv(st, buf, sizeof(buf));
+
+			if (n == -2)
+				break;
+			if (n <= 0 || !write_all(pu->fd, buf, (gsize)n)) {
+				pump_stop_locked(pu);
+				break;
+			}
+		}
+	}
+out:
+	g_mutex_unlock(&pu->lock);
+}
+
+static void on_fd(int watch, int fd, int events, void *data)
+{
+	Pump *pu = data;
+
+	g_mutex_lock(&pu->lock);
+	if (!pu->dead && !pu->npending) {
+		pu->pending = g_realloc(pu->pending, PUMP_BUF);
+		ssize_t n = read(fd, pu->pending, PUMP_BUF);
+
+		if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+			pump_stop_locked(pu);
+		else if (n > 0) {
+			pu->npending = (gsize)n;
+			pump_send_pending(pu);
+		}
+	}
+	g_mutex_unlock(&pu->lock);
+}
+
+/* A pump for st; *peer (if not to_file) is the cell's end. */
+static Pump *pump_new(virStreamPtr st, int file_fd, int *peer, GError **error)
+{
+	Pump *pu = g_new0(Pump, 1);
+	int sv[2];
+
+	g_atomic_int_set(&pu->refs, 1);
+	g_mutex_init(&pu->lock);
+	pu->st = st;
+	pu->watch = -1;
+	if (file_fd >= 0) {
+		pu->fd = file_fd;
+		pu->to_file = TRUE;
+	} else {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+			g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+				    "socketpair: %s", g_strerror(errno));
+			pu->fd = -1;
+			pump_unref(pu);
+			return NULL;
+		}
+		pu->fd = sv[0];
+		*peer = sv[1];
+		fcntl(pu->fd, F_SETFL, fcntl(pu->fd, F_GETFL) | O_NONBLOCK);
+	}
+	g_atomic_int_inc(&pu->refs);
+	if (virStreamEventAddCallback(st, VIR_STREAM_EVENT_READABLE, on_stream,
+				      pu, pump_unref) < 0) {
+		g_atomic_int_dec_and_test(&pu->refs);
+		set_virt_error(error, HH_ERROR_QEMU, "watching a stream");
+		pu->dead = TRUE;
+		pump_unref(pu);
+		return NULL;
+	}
+	if (!pu->to_file) {
+		g_atomic_int_inc(&pu->refs);
+		pu->watch = virEventAddHandle(pu->fd, VIR_EVENT_HANDLE_READABLE,
+					      on_fd, pu, pump_unref);
+		if (pu->watch < 0)
+			g_atomic_int_dec_and_test(&pu->refs);
+	}
+	return pu;
+}
+
+static void pump_close(Pump **pp)
+{
+	Pump *pu = *pp;
+
+	if (!pu)
+		return;
+	g_mutex_lock(&pu->lock);
+	pump_stop_locked(pu);
+	g_mutex_unlock(&pu->lock);
+	pump_unref(pu);
+	*pp = NULL;
+}
+
+/* ---- domain XML ---- */
+
+typedef struct {
+	xmlTextWriterPtr w;
+	xmlBufferPtr buf;
+} Xml;
+
+static void xml_begin(Xml *x)
+{
+	x->buf = xmlBufferCreate();
+	x->w = xmlNewTextWriterMemory(x->buf, 0);
+	xmlTextWriterSetIndent(x->w, 1);
+	xmlTextWriterSetIndentString(x->w, BAD_CAST "  ");
+}
+
+static char *xml_end(Xml *x)
+{
+	char *out;
+
+	xmlTextWriterEndDocument(x->w);
+	xmlFreeTextWriter(x->w);
+	out = g_strdup((const char *)xmlBufferContent(x->buf));
+	xmlBufferFree(x->buf);
+	return out;
+}
+
+static void el(Xml *x, const char *name)
+{
+	xmlTextWriterStartElement(x->w, BAD_CAST name);
+}
+
+static void end(Xml *x)
+{
+	xmlTextWriterEndElement(x->w);
+}
+
+static void attr(Xml *x, const char *name, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static void attr(Xml *x, const char *name, const char *fmt, ...)
+{
+	g_autofree char *v = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	v = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	xmlTextWriterWriteAttribute(x->w, BAD_CAST name, BAD_CAST v);
+}
+
+static void text_el(Xml *x, const char *name, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static void text_el(Xml *x, const char *name, const char *fmt, ...)
+{
+	g_autofree char *v = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	v = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	xmlTextWriterWriteElement(x->w, BAD_CAST name, BAD_CAST v);
+}
+
+/* "a-b,c" of the vCPUs of the sockets bound to node n. */
+static char *node_vcpus(const HhVariant *v, const HhNode *n)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < n->cpus->len; i++) {
+		guint sock = g_array_index(n->cpus, guint, i);
+
+		g_string_append_printf(s, "%s%u", s->len ? "," : "",
+				       sock * v->cores);
+		if (v->cores > 1)
+			g_string_append_printf(s, "-%u",
+					       sock * v->cores + v->cores - 1);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/*
+ * libvirt cannot describe a memoryless NUMA cell (QEMU refuses a
+ * zero-sized memory backend), so memoryless nodes are passed to QEMU as
+ * -numa options; libvirt's own cells must then be 0..k-1, with memory.
+ */
+static gboolean check_layout(const HhVariant *v, GError **error)
+{
+	gboolean seen_memoryless = FALSE;
+
+	for (guint i = 0; i < v->nodes->len; i++) {
+		const HhNode *n = v->nodes->pdata[i];
+
+		if (n->id != i || (n->memory && seen_memoryless)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_UNSUPPORTED,
+				    "the libvirt backend cannot lay out variant "
+				    "%s: NUMA nodes with memory must come first "
+				    "and be numbered from 0 (libvirt cannot "
+				    "describe a memoryless cell)", v->name);
+			return FALSE;
+		}
+		seen_memoryless |= !n->memory;
+	}
+	return TRUE;
+}
+
+static gboolean has_memoryless(const HhVariant *v)
+{
+	for (guint i = 0; i < v->nodes->len; i++) {
+		if (!((HhNode *)v->nodes->pdata[i])->memory)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void xml_cpu(Xml *x, const HhVariant *v)
+{
+	el(x, "cpu");
+	attr(x, "mode", "custom");
+	attr(x, "match", "exact");
+	attr(x, "check", "none");
+	el(x, "model");
+	attr(x, "fallback", "forbid");
+	xmlTextWriterWriteString(x->w, BAD_CAST "qemu64");
+	end(x);
+	el(x, "topology");
+	attr(x, "sockets", "%u", v->maxcpus / v->cores);
+	attr(x, "dies", "1");
+	attr(x, "cores", "%u", v->cores);
+	attr(x, "threads", "1");
+	end(x);
+	if (v->nodes->len || v->slots) {
+		el(x, "numa");
+		if (!v->nodes->len) {
+			/* Memory hotplug wants NUMA: one node, as QEMU's own. */
+			el(x, "cell");
+			attr(x, "id", "0");
+			attr(x, "cpus", "0-%u", v->maxcpus - 1);
+			attr(x, "memory", "%" G_GUINT64_FORMAT, v->memory >> 10);
+			attr(x, "unit", "KiB");
+			end(x);
+		}
+		for (guint i = 0; i < v->nodes->len; i++) {
+			const HhNode *n = v->nodes->pdata[i];
+			g_autofree char *cpus = node_vcpus(v, n);
+
+			if (!n->memory)
+				continue;
+			el(x, "cell");
+			attr(x, "id", "%u", n->id);
+			if (*cpus)
+				attr(x, "cpus", "%s", cpus);
+			attr(x, "memory", "%" G_GUINT64_FORMAT, n->memory >> 10);
+			attr(x, "unit", "KiB");
+			end(x);
+		}
+		end(x);
+	}
+	end(x);
+}
+
+static void xml_channel(Xml *x, const char *name)
+{
+	el(x, "channel");
+	attr(x, "type", "unix");
+	el(x, "source");
+	attr(x, "mode", "bind");
+	end(x);
+	el(x, "target");
+	attr(x, "type", "virtio");
+	attr(x, "name", "%s", name);
+	end(x);
+	end(x);
+}
+
+/* The domain of cfg; kernel and initrd as the host running it sees them. */
+static char *domain_xml(const HhVmConfig *cfg, const char *name,
+			const char *kernel, const char *initrd)
+{
+	const HhVariant *v = cfg->variant;
+	Xml x;
+
+	xml_begin(&x);
+	el(&x, "domain");
+	attr(&x, "type", "%s", cfg->accel == HH_ACCEL_KVM ? "kvm" : "qemu");
+	xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns:qemu",
+		BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
+	text_el(&x, "name", "%s", name);
+	el(&x, "metadata");
+	xmlTextWriterStartElementNS(x.w, BAD_CAST "hh", BAD_CAST "owner",
+				    BAD_CAST HH_XMLNS);
+	attr(&x, "host", "%s", g_get_host_name());
+	attr(&x, "pid", "%d", (int)getpid());
+	end(&x);
+	end(&x);
+	el(&x, "memory");
+	attr(&x, "unit", "KiB");
+	xmlTextWriterWriteFormatString(x.w, "%" G_GUINT64_FORMAT, v->memory >> 10);
+	end(&x);
+	if (v->slots) {
+		el(&x, "maxMemory");
+		attr(&x, "slots", "%u", v->slots);
+		attr(&x, "unit", "KiB");
+		xmlTextWriterWriteFormatString(x.w, "%" G_GUINT64_FORMAT,
+					       v->maxmem >> 10);
+		end(&x);
+	}
+	el(&x, "vcpu");
+	attr(&x, "placement", "static");
+	attr(&x, "current", "%u", v->cpus);
+	xmlTextWriterWriteFormatString(x.w, "%u", v->maxcpus);
+	end(&x);
+	el(&x, "os");
+	el(&x, "type");
+	attr(&x, "arch", "x86_64");
+	attr(&x, "machine", "%s", v->machine);
+	xmlTextWriterWriteString(x.w, BAD_CAST "hvm");
+	end(&x);
+	text_el(&x, "kernel", "%s", kernel);
+	text_el(&x, "initrd", "%s", initrd);
+	text_el(&x, "cmdline", "%s", cfg->cmdline);
+	end(&x);
+	el(&x, "features");
+	el(&x, "acpi");
+	end(&x);
+	el(&x, "apic");
+	end(&x);
+	end(&x);
+	xml_cpu(&x, v);
+	text_el(&x, "on_poweroff", "destroy");
+	text_el(&x, "on_reboot", "destroy");
+	text_el(&x, "on_crash", "destroy");
+	el(&x, "devices");
+	el(&x, "controller");
+	attr(&x, "type", "usb");
+	attr(&x, "model", "none");
+	end(&x);
+	el(&x, "memballoon");
+	attr(&x, "model", "none");
+	end(&x);
+	el(&x, "serial");
+	attr(&x, "type", "pty");
+	el(&x, "target");
+	attr(&x, "port", "0");
+	end(&x);
+	end(&x);
+	el(&x, "controller");
+	attr(&x, "type", "virtio-serial");
+	attr(&x, "index", "0");
+	end(&x);
+	xml_channel(&x, HHP_PORT_CONTROL);
+	xml_channel(&x, HHP_PORT_LOG);
+	end(&x);
+	if (has_memoryless(v)) {
+		xmlTextWriterStartElement(x.w, BAD_CAST "qemu:commandline");
+		for (guint i = 0; i < v->nodes->len; i++) {
+			const HhNode *n = v->nodes->pdata[i];
+			g_autofree char *cpus = NULL;
+
+			if (n->memory)
+				continue;
+			cpus = node_vcpus(v, n);
+			xmlTextWriterStartElement(x.w, BAD_CAST "qemu:arg");
+			attr(&x, "value", "-numa");
+			end(&x);
+			xmlTextWriterStartElement(x.w, BAD_CAST "qemu:arg");
+			if (*cpus)
+				attr(&x, "value", "node,nodeid=%u,cpus=%s",
+				     n->id, cpus);
+			else
+				attr(&x, "value", "node,nodeid=%u", n->id);
+			end(&x);
+		}
+		end(&x);
+	}
+	end(&x);
+	return xml_end(&x);
+}
+
+/* ---- the connection ---- */
+
+/* A root of the embedded driver no other process uses: roots/N, N the
+ * first whose lock is free.  What a dead process left there is ours. */
+static char *embed_root(int *lock_fd, GError **error)
+{
+	g_autofree char *base = g_build_filename(hh_cache_dir(), "libvirt",
+						 NULL);
+
+	if (!hh_mkdir_p(base, 0700, error))
+		return NULL;
+	for (guint i = 0; i < EMBED_ROOTS; i++) {
+		g_autofree char *lock = g_strdup_printf("%s/%u.lock", base, i);
+		int fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+		if (fd < 0) {
+			g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+				    "cannot open '%s': %s", lock,
+				    g_strerror(errno));
+			return NULL;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			*lock_fd = fd;
+			return g_strdup_printf("%s/%u", base, i);
+		}
+		close(fd);
+	}
+	g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+		    "all %u libvirt roots under %s are in use by other "
+		    "harness processes", EMBED_ROOTS, base);
+	return NULL;
+}
+
+/* qemu.conf of an embedded root: QEMU runs as us and leaves files alone
+ * (kernels shared by several roots at once), and logs to files. */
+static gboolean embed_prepare(const char *root, GError **error)
+{
+	static const char conf[] =
+		"# written by hotplug-harness\n"
+		"stdio_handler = \"file\"\n"
+		"user = \"root\"\n"
+		"group = \"root\"\n"
+		"dynamic_ownership = 0\n"
+		"remember_owner = 0\n"
+		"security_driver = \"none\"\n"
+		"namespaces = [ ]\n";
+	g_autofree char *etc = g_build_filename(root, "etc", NULL);
+	g_autofree char *path = g_build_filename(etc, "qemu.conf", NULL);
+	g_autofree char *caps = g_build_filename(root, "cache", "qemu",
+						 "capabilities", NULL);
+	g_autofree char *parent = g_path_get_dirname(root);
+
+	if (!hh_mkdir_p(etc, 0700, error) ||
+	    !hh_write_file(path, conf, -1, error) ||
+	    !hh_mkdir_p(caps, 0700, error))
+		return FALSE;
+	/* QEMU's capabilities, probed once (9 s), copied to new roots. */
+	for (guint i = 0; i < EMBED_ROOTS; i++) {
+		g_autofree char *other = g_strdup_printf(
+			"%s/%u/cache/qemu/capabilities", parent, i);
+		g_autoptr(GDir) d = NULL;
+		const char *name;
+		gboolean copied = FALSE;
+
+		if (g_str_equal(other, caps) || !(d = g_dir_open(other, 0, NULL)))
+			continue;
+		while ((name = g_dir_read_name(d))) {
+			g_autofree char *from = g_build_filename(other, name, NULL);
+			g_autofree char *to = g_build_filename(caps, name, NULL);
+			g_autofree char *text = NULL;
+			gsize len;
+
+			if (g_file_test(to, G_FILE_TEST_EXISTS) ||
+			    !g_file_get_contents(from, &text, &len, NULL))
+				continue;
+			copied |= hh_write_file(to, text, (gssize)len, NULL);
+		}
+		if (copied)
+			break;
+	}
+	return TRUE;
+}
+
+static void on_interrupt_check(int timer, void *data)
+{
+	Lv *lv = data;
+	GHashTableIter it;
+	gpointer dom;
+
+	if (!hh_spawn_interrupted())
+		return;
+	/* A signal: every guest goes at once, whatever the cells do. */
+	g_mutex_lock(&lv->lock);
+	g_hash_table_iter_init(&it, lv->live);
+	while (g_hash_table_iter_next(&it, NULL, &dom))
+		virDomainDestroy(dom);
+	g_mutex_unlock(&lv->lock);
+}
+
+static void lv_close(HhVmBackend *b)
+{
+	Lv *lv = (Lv *)b;
+
+	if (lv->interrupt_timer >= 0)
+		virEventRemoveTimeout(lv->interrupt_timer);
+	if (lv->conn)
+		virConnectClose(lv->conn);
+	if (lv->live)
+		g_hash_table_unref(lv->live);
+	if (lv->uploads)
+		g_hash_table_unref(lv->uploads);
+	if (lv->root_lock >= 0)
+		close(lv->root_lock);
+	g_mutex_clear(&lv->lock);
+	g_free(lv->root);
+	g_free(b->uri);
+	g_free(lv);
+}
+
+static void domain_unref(gpointer dom)
+{
+	virDomainFree(dom);
+}
+
+HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error);
+
+HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error)
+{
+	Lv *lv = g_new0(Lv, 1);
+	g_autofree char *open_uri = NULL;
+
+	lv->parent.ops = &hh_vm_backend_libvirt;
+	lv->root_lock = -1;
+	lv->interrupt_timer = -1;
+	g_mutex_init(&lv->lock);
+	lv->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					 domain_unref);
+	lv->uploads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    g_free);
+	libvirt_once(uri == NULL);
+	if (!uri) {
+		lv->root = embed_root(&lv->root_lock, error);
+		if (!lv->root || !embed_prepare(lv->root, error))
+			goto fail;
+		open_uri = g_strdup_printf("qemu:///embed?root=%s", lv->root);
+	} else {
+		open_uri = g_strdup(uri);
+		lv->parent.uri = g_strdup(uri);
+	}
+	lv->conn = virConnectOpen(open_uri);
+	if (!lv->conn) {
+		set_virt_error(error, HH_ERROR_FAILED,
+			       "cannot connect to libvirt at '%s'%s", open_uri,
+			       uri ? "" : " (embedded QEMU driver: is "
+			       "libvirt-daemon-driver-qemu installed?)");
+		goto fail;
+	}
+	/* A dead host is noticed within 15 s (5 s interval, 2 misses). */
+	virConnectSetKeepAlive(lv->conn, 5, 2);
+	virConnectGetLibVersion(lv->conn, &lv->lib_version);
+	virConnectGetVersion(lv->conn, &lv->hv_version);
+	lv->interrupt_timer = virEventAddTimeout(50, on_interrupt_check, lv,
+						 NULL);
+	return &lv->parent;
+fail:
+	lv_close(&lv->parent);
+	return NULL;
+}
+
+/* Is the pid in a domain's metadata a live process of this machine? */
+static gboolean owner_alive(virDomainPtr dom)
+{
+	g_autofree char *meta = virDomainGetMetadata(
+		dom, VIR_DOMAIN_METADATA_ELEMENT, HH_XMLNS,
+		VIR_DOMAIN_AFFECT_LIVE);
+	const char *p;
+	g_autofree char *host = NULL;
+
+	if (!meta || !(p = strstr(meta, "pid=\"")))
+		return FALSE;
+	host = g_strdup_printf("host=\"%s\"", g_get_host_name());
+	if (!strstr(meta, host))
+		return TRUE;	/* another machine's: not ours to judge */
+	return kill(atoi(p + 5), 0) == 0 || errno == EPERM;
+}
+
+static guint lv_reap_stale(HhVmBackend *b, GError **error)
+{
+	Lv *lv = (Lv *)b;
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(lv->conn, &doms,
+					 VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	guint removed = 0;
+
+	if (n < 0) {
+		set_virt_error(error, HH_ERROR_FAILED, "listing domains");
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = virDomainGetName(doms[i]);
+
+		/* In our own embedded root every hh- domain is a dead run's;
+		 * on a daemon, only those whose owner is gone. */
+		if (name && g_str_has_prefix(name, "hh-") &&
+		    (lv->root || !owner_alive(doms[i])) &&
+		    virDomainDestroy(doms[i]) == 0) {
+			fprintf(stderr, "libvirt: removed domain %s, left "
+				"running by a harness that was killed\n", name);
+			removed++;
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return removed;
+}
+
+/* ---- files on the host that runs the guest ---- */
+
+static virStoragePoolPtr harness_pool(Lv *lv, GError **error)
+{
+	virStoragePoolPtr pool = virStoragePoolLookupByName(lv->conn, POOL_NAME);
+	static const char xml[] =
+		"<pool type='dir'><name>" POOL_NAME "</name><target><path>"
+		POOL_PATH "</path></target></pool>";
+
+	if (pool) {
+		if (!virStoragePoolIsActive(pool))
+			virStoragePoolCreate(pool, 0);
+		return pool;
+	}
+	pool = virStoragePoolCreateXML(lv->conn, xml,
+				       VIR_STORAGE_POOL_CREATE_WITH_BUILD);
+	if (!pool)
+		set_virt_error(error, HH_ERROR_FAILED,
+			       "creating storage pool %s", POOL_NAME);
+	return pool;
+}
+
+static int send_file(virStreamPtr st, char *buf, size_t n, void *opaque)
+{
+	return (int)read(*(int *)opaque, buf, n);
+}
+
+static gboolean upload(virConnectPtr conn, virStorageVolPtr vol,
+		       const char *local, long long size, GError **error)
+{
+	virStreamPtr st = virStreamNew(conn, 0);
+	int fd = open(local, O_RDONLY | O_CLOEXEC);
+	gboolean ok = st && fd >= 0 &&
+		      virStorageVolUpload(vol, st, 0, (unsigned long long)size,
+					  0) == 0 &&
+		      virStreamSendAll(st, send_file, &fd) == 0 &&
+		      virStreamFinish(st) == 0;
+
+	if (!ok) {
+		set_virt_error(error, HH_ERROR_FAILED, "uploading %s to pool %s",
+			       local, POOL_NAME);
+		if (st)
+			virStreamAbort(st);
+	}
+	if (st)
+		virStreamFree(st);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static char *vol_xml(const char *name, long long size)
+{
+	return g_strdup_printf("<volume><name>%s</name><capacity unit='bytes'>"
+			       "%lld</capacity><target><format type='raw'/>"
+			       "</target></volume>", name, size);
+}
+
+/*
+ * The path of a copy of a local file on the libvirt host, uploaded once
+ * and kept under its content hash (a second run uploads nothing).  The
+ * upload goes to NAME.part, copied to NAME when whole, so a killed upload
+ * never passes for a finished one.
+ */
+static char *remote_copy(Lv *lv, const char *local, GError **error)
+{
+	g_autofree char *sum = hh_sha256_file(local, error);
+	g_autofree char *base = g_path_get_basename(local);
+	g_autofree char *vname = NULL, *part = NULL, *xml = NULL, *pxml = NULL;
+	virStoragePoolPtr pool = NULL;
+	virStorageVolPtr vol = NULL, pv = NULL;
+	char *path = NULL;
+	GStatBuf st;
+
+	if (!sum)
+		return NULL;
+	vname = g_strdup_printf("hh-%.16s-%s", sum, base);
+	part = g_strdup_printf("%s.part", vname);
+	g_mutex_lock(&lv->lock);
+	path = g_strdup(g_hash_table_lookup(lv->uploads, vname));
+	if (path)
+		goto out;
+	pool = harness_pool(lv, error);
+	if (!pool)
+		goto out;
+	virStoragePoolRefresh(pool, 0);
+	vol = virStorageVolLookupByName(pool, vname);
+	if (!vol) {
+		if (g_stat(local, &st) < 0) {
+			g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+				    "cannot read '%s': %s", local,
+				    g_strerror(errno));
+			goto out;
+		}
+		pv = virStorageVolLookupByName(pool, part);
+		if (pv) {
+			virStorageVolDelete(pv, 0);
+			virStorageVolFree(pv);
+		}
+		pxml = vol_xml(part, (long long)st.st_size);
+		xml = vol_xml(vname, (long long)st.st_size);
+		pv = virStorageVolCreateXML(pool, pxml, 0);
+		if (!pv) {
+			set_virt_error(error, HH_ERROR_FAILED,
+				       "creating volume %s", part);
+			goto out;
+		}
+		if (!upload(lv->conn, pv, local, (long long)st.st_size, error))
+			goto out;
+		vol = virStorageVolCreateXMLFrom(pool, xml, pv, 0);
+		if (!vol) {
+			set_virt_error(error, HH_ERROR_FAILED,
+				       "creating volume %s", vname);
+			goto out;
+		}
+		fprintf(stderr, "libvirt: uploaded %s to %s (pool %s)\n",
+			local, lv->parent.uri, POOL_NAME);
+	}
+	path = virStorageVolGetPath(vol);
+	if (!path)
+		set_virt_error(error, HH_ERROR_FAILED, "path of volume %s",
+			       vname);
+	else
+		g_hash_table_insert(lv->uploads, g_strdup(vname),
+				    g_strdup(path));
+out:
+	g_mutex_unlock(&lv->lock);
+	if (pv) {
+		virStorageVolDelete(pv, 0);
+		virStorageVolFree(pv);
+	}
+	if (vol)
+		virStorageVolFree(vol);
+	if (pool)
+		virStoragePoolFree(pool);
+	return path;
+}
+
+/* ---- one guest ---- */
+
+static void lv_free_vm(HhVm *vm)
+{
+	LvVm *v = (LvVm *)vm;
+
+	for (guint i = 0; i < 2; i++) {
+		g_clear_object(&v->streams[i]);
+		pump_close(&v->ports[i]);
+	}
+	pump_close(&v->console);
+	if (v->dom) {
+		if (virDomainIsActive(v->dom) == 1)
+			virDomainDestroy(v->dom);
+		virDomainFree(v->dom);
+	}
+	if (v->name) {
+		g_mutex_lock(&v->lv->lock);
+		g_hash_table_remove(v->lv->live, v->name);
+		g_mutex_unlock(&v->lv->lock);
+	}
+	if (v->transcript)
+		fclose(v->transcript);
+	g_mutex_clear(&v->tlock);
+	if (v->vcpus)
+		g_hash_table_unref(v->vcpus);
+	g_free(v->name);
+	g_free(v->xml);
+	g_free(v);
+}
+
+static gboolean open_streams(LvVm *v, const char *console_log,
+			     gboolean append, GError **error)
+{
+	static const char *const names[2] = { HHP_PORT_CONTROL, HHP_PORT_LOG };
+	virStreamPtr st;
+	int fd;
+
+	fd = open(console_log, O_WRONLY | O_CREAT | O_CLOEXEC |
+			       (append ? O_APPEND : O_TRUNC), 0644);
+	if (fd < 0) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "cannot open '%s': %s", console_log,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	st = virStreamNew(v->lv->conn, VIR_STREAM_NONBLOCK);
+	if (!st || virDomainOpenConsole(v->dom, NULL, st,
+					VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+		set_virt_error(error, HH_ERROR_QEMU, "opening the console of %s",
+			       v->name);
+		close(fd);
+		if (st)
+			virStreamFree(st);
+		return FALSE;
+	}
+	v->console = pump_new(st, fd, NULL, error);
+	if (!v->console)
+		return FALSE;
+	for (guint i = 0; i < 2; i++) {
+		int peer = -1;
+		g_autoptr(GSocket) sock = NULL;
+
+		st = virStreamNew(v->lv->conn, VIR_STREAM_NONBLOCK);
+		if (!st || virDomainOpenChannel(v->dom, names[i], st, 0) < 0) {
+			set_virt_error(error, HH_ERROR_QEMU,
+				       "opening channel %s of %s", names[i],
+				       v->name);
+			if (st)
+				virStreamFree(st);
+			return FALSE;
+		}
+		v->ports[i] = pump_new(st, -1, &peer, error);
+		if (!v->ports[i])
+			return FALSE;
+		sock = g_socket_new_from_fd(peer, error);
+		if (!sock) {
+			close(peer);
+			return FALSE;
+		}
+		v->streams[i] = G_IO_STREAM(
+			g_socket_connection_factory_create_connection(sock));
+	}
+	tlog(v, "opened console and channels %s, %s", names[0], names[1]);
+	return TRUE;
+}
+
+/* A state saved on a daemon's host is known here by a small handle file
+ * naming the path there. */
+static char *state_path(Lv *lv, const char *local, GError **error)
+{
+	g_autofree char *text = NULL;
+
+	if (lv->root)
+		return g_strdup(local);
+	if (!g_file_get_contents(local, &text, NULL, error))
+		return NULL;
+	if (!g_str_has_prefix(text, STATE_HANDLE)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "'%s' is not a libvirt state handle", local);
+		return NULL;
+	}
+	return g_strdup(g_strstrip(text + strlen(STATE_HANDLE)));
+}
+
+static HhVm *lv_start(HhVmBackend *b, const HhVmConfig *cfg,
+		      unsigned int flags, GError **error)
+{
+	Lv *lv = (Lv *)b;
+	LvVm *v = g_new0(LvVm, 1);
+	g_autofree char *kernel = NULL, *initrd = NULL, *state = NULL;
+	gint64 t0 = hh_now_ms();
+
+	v->parent.backend = b;
+	v->lv = lv;
+	v->variant = cfg->variant;
+	g_mutex_init(&v->tlock);
+	v->vcpus = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < cfg->variant->cpus && i < 64; i++)
+		v->vcpus_on |= G_GUINT64_CONSTANT(1) << i;
+	v->next_slot = cfg->variant->slots;
+	v->name = cfg->name ? g_strdup(cfg->name) :
+			      g_strdup_printf("hh-%d-%u", (int)getpid(),
+					      g_random_int());
+	if (cfg->transcript)
+		v->transcript = fopen(cfg->transcript, "we");
+	if (!check_layout(cfg->variant, error))
+		goto fail;
+	if (lv->root) {
+		kernel = g_strdup(cfg->kernel);
+		initrd = g_strdup(cfg->initrd);
+	} else {
+		kernel = remote_copy(lv, cfg->kernel, error);
+		initrd = kernel ? remote_copy(lv, cfg->initrd, error) : NULL;
+		if (!initrd)
+			goto fail;
+	}
+	v->xml = domain_xml(cfg, v->name, kernel, initrd);
+	if (cfg->restore_from) {
+		state = state_path(lv, cfg->restore_from, error);
+		if (!state)
+			goto fail;
+		tlog(v, "virDomainRestoreFlags %s (paused)", state);
+		if (virDomainRestoreFlags(lv->conn, state, v->xml,
+					  VIR_DOMAIN_SAVE_PAUSED) < 0) {
+			set_virt_error(error, HH_ERROR_QEMU,
+				       "restoring %s from %s", v->name, state);
+			goto fail;
+		}
+		v->dom = virDomainLookupByName(lv->conn, v->name);
+	} else {
+		tlog(v, "virDomainCreateXML (paused)\n%s", v->xml);
+		v->dom = virDomainCreateXML(lv->conn, v->xml,
+					    VIR_DOMAIN_START_PAUSED);
+	}
+	if (!v->dom) {
+		set_virt_error(error, HH_ERROR_QEMU, "starting domain %s",
+			       v->name);
+		goto fail;
+	}
+	g_mutex_lock(&lv->lock);
+	g_hash_table_replace(lv->live, g_strdup(v->name), v->dom);
+	virDomainRef(v->dom);
+	g_mutex_unlock(&lv->lock);
+	if (hh_spawn_interrupted()) {
+		g_set_error(error, HH_ERROR, HH_ERROR_CANCELLED, "interrupted");
+		goto fail;
+	}
+	if (!open_streams(v, cfg->console_log, cfg->console_append, error))
+		goto fail;
+	if (virDomainResume(v->dom) < 0) {
+		set_virt_error(error, HH_ERROR_QEMU, "resuming %s", v->name);
+		goto fail;
+	}
+	tlog(v, "running after %" G_GINT64_FORMAT " ms", hh_now_ms() - t0);
+	return &v->parent;
+fail:
+	if (v->transcript && error && *error)
+		tlog(v, "failed: %s", (*error)->message);
+	lv_free_vm(&v->parent);
+	return NULL;
+}
+
+static GIOStream *lv_open_port(HhVm *vm, const char *name,
+			       unsigned int flags, GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	int i = g_str_equal(name, HHP_PORT_CONTROL) ? 0 :
+		g_str_equal(name, HHP_PORT_LOG)     ? 1 : -1;
+
+	if (i < 0 || !v->streams[i]) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "no virtio-serial port named '%s' (or opened twice)",
+			    name);
+		return NULL;
+	}
+	return g_steal_pointer(&v->streams[i]);
+}
+
+static gboolean lv_running(HhVm *vm)
+{
+	LvVm *v = (LvVm *)vm;
+
+	return v->dom && !v->gone && virDomainIsActive(v->dom) == 1;
+}
+
+static gboolean lv_wait(HhVm *vm, guint timeout_ms, unsigned int flags,
+			GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	gint64 deadline = hh_now_ms() + timeout_ms;
+
+	while (lv_running(vm)) {
+		if (hh_spawn_interrupted()) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CANCELLED,
+				    "interrupted");
+			return FALSE;
+		}
+		if (timeout_ms && hh_now_ms() > deadline) {
+			virDomainDestroy(v->dom);
+			g_set_error(error, HH_ERROR, HH_ERROR_TIMEOUT,
+				    "domain %s still running after %u ms",
+				    v->name, timeout_ms);
+			return FALSE;
+		}
+		g_usleep(20 * 1000);
+	}
+	tlog(v, "domain ended");
+	return TRUE;
+}
+
+static void lv_kill(HhVm *vm, unsigned int flags)
+{
+	LvVm *v = (LvVm *)vm;
+
+	if (v->dom && virDomainIsActive(v->dom) == 1) {
+		tlog(v, "virDomainDestroy");
+		virDomainDestroy(v->dom);
+	}
+	v->gone = TRUE;
+}
+
+static char *lv_describe(HhVm *vm, unsigned int flags)
+{
+	LvVm *v = (LvVm *)vm;
+
+	return g_strdup_printf("<!-- hotplug-harness: virsh -c '%s' create "
+			       "domain.xml -->\n%s",
+			       v->lv->root ? "qemu:///embed?root=..." :
+					     v->lv->parent.uri, v->xml);
+}
+
+static char *lv_last_words(HhVm *vm)
+{
+	LvVm *v = (LvVm *)vm;
+	g_autofree char *path = NULL, *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	GPtrArray *keep;
+	guint n;
+
+	if (!v->lv->root)
+		return NULL;
+	path = g_strdup_printf("%s/log/qemu/%s.log", v->lv->root, v->name);
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return NULL;
+	/* QEMU's own lines, not libvirt's start-up banner. */
+	lines = g_strsplit(g_strstrip(text), "\n", -1);
+	keep = g_ptr_array_new();
+	for (guint i = 0; lines[i]; i++) {
+		if (g_str_has_prefix(lines[i], "qemu") ||
+		    strstr(lines[i], "qemu-system"))
+			g_ptr_array_add(keep, lines[i]);
+	}
+	n = keep->len;
+	g_ptr_array_add(keep, NULL);
+	{
+		char *out = n ? g_strjoinv("\n", (char **)keep->pdata +
+					   (n > 5 ? n - 5 : 0)) : NULL;
+
+		g_ptr_array_free(keep, TRUE);
+		return out;
+	}
+}
+
+static char *lv_identity(HhVmBackend *b, const HhVmConfig *cfg,
+			 unsigned int flags)
+{
+	Lv *lv = (Lv *)b;
+	g_autofree char *xml = domain_xml(cfg, "@name", "@kernel", "@initrd");
+	char *pid = g_strstr_len(xml, -1, "pid=\"");
+
+	/* The owner's pid differs between runs, not between states. */
+	if (pid)
+		for (pid += 5; g_ascii_isdigit(*pid); pid++)
+			*pid = '0';
+	return g_strdup_printf("libvirt %lu qemu %lu at %s\n%s",
+			       lv->lib_version, lv->hv_version,
+			       b->uri ? b->uri : "embed", xml);
+}
+
+static gboolean lv_save_state(HhVm *vm, const char *path, guint timeout_ms,
+			      unsigned int flags, GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	g_autofree char *there = NULL;
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *key = g_path_get_basename(dir);
+
+	there = v->lv->root ? g_strdup(path) :
+		g_strdup_printf("%s/state-%s", POOL_PATH, key);
+	tlog(v, "virDomainSaveFlags %s", there);
+	if (!v->lv->root) {
+		virStoragePoolPtr pool = harness_pool(v->lv, error);
+
+		if (!pool)
+			return FALSE;
+		virStoragePoolFree(pool);
+	}
+	if (virDomainSaveFlags(v->dom, there, NULL, 0) < 0) {
+		set_virt_error(error, HH_ERROR_QEMU, "saving %s to %s", v->name,
+			       there);
+		return FALSE;
+	}
+	v->gone = TRUE;
+	if (!v->lv->root) {
+		g_autofree char *handle = g_strdup_printf(STATE_HANDLE "%s\n",
+							  there);
+
+		return hh_write_file(path, handle, -1, error);
+	}
+	return TRUE;
+}
+
+/* QMP through libvirt; *reply (transfer full) may be NULL. */
+static gboolean qmp_pass(LvVm *v, const char *cmd, char **reply,
+			 GError **error)
+{
+	char *out = NULL;
+
+	tlog(v, "virDomainQemuMonitorCommand %s", cmd);
+	if (virDomainQemuMonitorCommand(v->dom, cmd, &out, 0) < 0) {
+		set_virt_error(error, HH_ERROR_QMP, "QMP passthrough");
+		return FALSE;
+	}
+	tlog(v, "  -> %s", out);
+	if (strstr(out, "\"error\"")) {
+		g_set_error(error, HH_ERROR, HH_ERROR_QMP, "QEMU refused %s: %s",
+			    cmd, out);
+		free(out);
+		return FALSE;
+	}
+	if (reply)
+		*reply = g_strdup(out);
+	free(out);
+	return TRUE;
+}
+
+static gboolean node_is_memoryless(const HhVariant *var, gint node)
+{
+	for (guint i = 0; i < var->nodes->len; i++) {
+		const HhNode *n = var->nodes->pdata[i];
+
+		if ((gint)n->id == node)
+			return n->memory == 0;
+	}
+	return FALSE;
+}
+
+static gboolean valid_id(const char *id, GError **error)
+{
+	for (const char *p = id; *p; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_') {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "device id '%s': the libvirt backend takes "
+				    "letters, digits, '-' and '_'", id);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean lv_dimm_add(HhVm *vm, const char *id, guint64 size,
+			    gint node, guint timeout_ms, unsigned int flags,
+			    GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	g_autofree char *xml = NULL;
+
+	if (!valid_id(id, error))
+		return FALSE;
+	if (node >= 0 && node_is_memoryless(v->variant, node)) {
+		/* libvirt knows no memoryless cell, so no DIMM for one:
+		 * QEMU's own commands, in a slot libvirt fills last. */
+		g_autofree char *obj = g_strdup_printf(
+			"{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":"
+			"\"memory-backend-ram\",\"id\":\"mem-%s\",\"size\":%"
+			G_GUINT64_FORMAT "}}", id, size);
+		g_autofree char *dev = NULL;
+
+		if (!v->next_slot) {
+			g_set_error(error, HH_ERROR, HH_ERROR_QMP,
+				    "no DIMM slot left for %s", id);
+			return FALSE;
+		}
+		dev = g_strdup_printf(
+			"{\"execute\":\"device_add\",\"arguments\":{\"driver\":"
+			"\"pc-dimm\",\"id\":\"%s\",\"memdev\":\"mem-%s\","
+			"\"node\":%d,\"slot\":%u}}", id, id, node,
+			v->next_slot - 1);
+		if (!qmp_pass(v, obj, NULL, error))
+			return FALSE;
+		if (!qmp_pass(v, dev, NULL, error)) {
+			g_autofree char *del = g_strdup_printf(
+				"{\"execute\":\"object-del\",\"arguments\":"
+				"{\"id\":\"mem-%s\"}}", id);
+
+			qmp_pass(v, del, NULL, NULL);
+			return FALSE;
+		}
+		v->next_slot--;
+		return TRUE;
+	}
+	xml = g_strdup_printf("<memory model='dimm'><target><size unit='KiB'>%"
+			      G_GUINT64_FORMAT "</size><node>%d</node></target>"
+			      "<alias name='ua-%s'/></memory>", size >> 10,
+			      MAX(node, 0), id);
+	tlog(v, "virDomainAttachDeviceFlags %s", xml);
+	if (virDomainAttachDeviceFlags(v->dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		set_virt_error(error, HH_ERROR_QMP, "hot-adding DIMM %s", id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The node of vCPU n, from the variant's sockets; -1 if none. */
+static gint vcpu_node(const HhVariant *var, guint n)
+{
+	for (guint i = 0; i < var->nodes->len; i++) {
+		const HhNode *node = var->nodes->pdata[i];
+
+		for (guint c = 0; c < node->cpus->len; c++) {
+			if (g_array_index(node->cpus, guint, c) == n / var->cores)
+				return (gint)node->id;
+		}
+	}
+	return -1;
+}
+
+static gboolean lv_vcpu_add(HhVm *vm, const char *id, gint node, gint socket,
+			    guint timeout_ms, unsigned int flags,
+			    GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	const HhVariant *var = v->variant;
+	g_autofree char *which = NULL;
+
+	for (guint n = 0; n < var->maxcpus && n < 64; n++) {
+		if ((v->vcpus_on >> n) & 1)
+			continue;
+		if (socket >= 0 && n / var->cores != (guint)socket)
+			continue;
+		if (node >= 0 && vcpu_node(var, n) != node)
+			continue;
+		which = g_strdup_printf("%u", n);
+		tlog(v, "virDomainSetVcpu %s on", which);
+		if (virDomainSetVcpu(v->dom, which, 1, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+			set_virt_error(error, HH_ERROR_QMP,
+				       "hot-adding vCPU %s (%s)", which, id);
+			return FALSE;
+		}
+		v->vcpus_on |= G_GUINT64_CONSTANT(1) << n;
+		g_hash_table_replace(v->vcpus, g_strdup(id), GUINT_TO_POINTER(n));
+		return TRUE;
+	}
+	g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+		    "no free vCPU%s%s%s%s for %s", node >= 0 ? " on node " : "",
+		    node >= 0 ? g_strdup_printf("%d", node) : "",
+		    socket >= 0 ? " in socket " : "",
+		    socket >= 0 ? g_strdup_printf("%d", socket) : "", id);
+	return FALSE;
+}
+
+static gboolean alias_present(LvVm *v, const char *alias)
+{
+	g_autofree char *xml = virDomainGetXMLDesc(v->dom, 0);
+	g_autofree char *want = g_strdup_printf("<alias name='%s'/>", alias);
+
+	return xml && strstr(xml, want);
+}
+
+static gboolean qmp_device_present(LvVm *v, const char *id)
+{
+	g_autofree char *out = NULL;
+	g_autofree char *want = g_strdup_printf("\"id\": \"%s\"", id);
+	g_autofree char *want2 = g_strdup_printf("\"id\":\"%s\"", id);
+
+	if (!qmp_pass(v, "{\"execute\":\"query-memory-devices\"}", &out, NULL))
+		return TRUE;
+	return strstr(out, want) || strstr(out, want2);
+}
+
+static gboolean lv_device_del(HhVm *vm, const char *id, guint timeout_ms,
+			      unsigned int flags, GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	g_autofree char *alias = g_strdup_printf("ua-%s", id);
+	gint64 deadline = hh_now_ms() + timeout_ms;
+	gpointer vcpu;
+	gboolean passthrough;
+
+	if (g_hash_table_lookup_extended(v->vcpus, id, NULL, &vcpu)) {
+		g_autofree char *which = g_strdup_printf(
+			"%u", GPOINTER_TO_UINT(vcpu));
+
+		tlog(v, "virDomainSetVcpu %s off", which);
+		if (virDomainSetVcpu(v->dom, which, 0, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+			set_virt_error(error, HH_ERROR_QMP,
+				       "removing vCPU %s (%s)", which, id);
+			return FALSE;
+		}
+		v->vcpus_on &= ~(G_GUINT64_CONSTANT(1) << GPOINTER_TO_UINT(vcpu));
+		g_hash_table_remove(v->vcpus, id);
+		return TRUE;
+	}
+	passthrough = !alias_present(v, alias);
+	if (passthrough) {
+		g_autofree char *cmd = g_strdup_printf(
+			"{\"execute\":\"device_del\",\"arguments\":{\"id\":"
+			"\"%s\"}}", id);
+
+		if (!qmp_pass(v, cmd, NULL, error))
+			return FALSE;
+	} else {
+		tlog(v, "virDomainDetachDeviceAlias %s", alias);
+		if (virDomainDetachDeviceAlias(v->dom, alias,
+					       VIR_DOMAIN_AFFECT_LIVE) < 0) {
+			set_virt_error(error, HH_ERROR_QMP, "removing %s", id);
+			return FALSE;
+		}
+	}
+	while (passthrough ? qmp_device_present(v, id) : alias_present(v, alias)) {
+		if (hh_now_ms() > deadline) {
+			g_set_error(error, HH_ERROR, HH_ERROR_TIMEOUT,
+				    "the guest did not release %s within %u ms",
+				    id, timeout_ms);
+			return FALSE;
+		}
+		g_usleep(20 * 1000);
+	}
+	if (passthrough) {
+		g_autofree char *del = g_strdup_printf(
+			"{\"execute\":\"object-del\",\"arguments\":{\"id\":"
+			"\"mem-%s\"}}", id);
+
+		return qmp_pass(v, del, NULL, error);
+	}
+	return TRUE;
+}
+
+static char *lv_dump_registers(HhVm *vm, guint timeout_ms,
+			       unsigned int flags, GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	char *out = NULL, *copy;
+
+	if (virDomainQemuMonitorCommand(v->dom, "info registers -a", &out,
+					VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) < 0) {
+		set_virt_error(error, HH_ERROR_QMP, "info registers");
+		return NULL;
+	}
+	copy = g_strdup(out);
+	free(out);
+	return copy;
+}
+
+static guint64 lv_peak_rss_kb(HhVm *vm)
+{
+	LvVm *v = (LvVm *)vm;
+	g_autofree char *pidfile = NULL, *pid = NULL, *status = NULL;
+	g_autofree char *path = NULL;
+	const char *p;
+
+	if (v->lv->root) {
+		pidfile = g_strdup_printf("%s/run/qemu/%s.pid", v->lv->root,
+					  v->name);
+		if (g_file_get_contents(pidfile, &pid, NULL, NULL)) {
+			path = g_strdup_printf("/proc/%d/status", atoi(pid));
+			if (g_file_get_contents(path, &status, NULL, NULL) &&
+			    (p = strstr(status, "VmHWM:")))
+				return g_ascii_strtoull(p + 6, NULL, 10);
+		}
+		return 0;
+	}
+	{
+		virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
+		int n = virDomainMemoryStats(v->dom, stats,
+					     VIR_DOMAIN_MEMORY_STAT_NR, 0);
+
+		for (int i = 0; i < n; i++) {
+			if (stats[i].tag == VIR_DOMAIN_MEMORY_STAT_RSS)
+				return stats[i].val;
+		}
+	}
+	return 0;
+}
+
+const HhVmBackendOps hh_vm_backend_libvirt = {
+	.name = "libvirt",
+	.replay_file = "domain.xml",
+	.transcript_file = "libvirt.log",
+	.reap_stale = lv_reap_stale,
+	.start = lv_start,
+	.open_port = lv_open_port,
+	.wait = lv_wait,
+	.running = lv_running,
+	.kill = lv_kill,
+	.describe = lv_describe,
+	.last_words = lv_last_words,
+	.identity = lv_identity,
+	.save_state = lv_save_state,
+	.dimm_add = lv_dimm_add,
+	.vcpu_add = lv_vcpu_add,
+	.device_del = lv_device_del,
+	.dump_registers = lv_dump_registers,
+	.peak_rss_kb = lv_peak_rss_kb,
+	.free_vm = lv_free_vm,
+	.close = lv_close,
+};
