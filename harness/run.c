@@ -925,17 +925,11 @@ static HhVmBackend *open_backend(const HhRunOptions *o, const HhMatrix *m,
 	const char *uri = o->connect ? o->connect : m->connect;
 	HhVmBackend *b = hh_vm_backend_open(name, uri, error);
 	g_autoptr(GError) err = NULL;
-	guint stale;
 
-	if (!b || !b->ops->reap_stale)
-		return b;
-	stale = b->ops->reap_stale(b, &err);
-	if (err)
+	/* The backend names each guest it removes. */
+	if (b && b->ops->reap_stale && !b->ops->reap_stale(b, &err) && err)
 		fprintf(stderr, "warning: looking for guests a dead run left: "
 			"%s\n", err->message);
-	else if (stale)
-		fprintf(stderr, "removed %u guest(s) that a dead run left "
-			"behind (%s backend)\n", stale, b->ops->name);
 	return b;
 }
 

@@ -35,6 +35,7 @@
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -543,12 +544,17 @@ static void xml_cpu(Xml *x, const HhVariant *v)
 	end(x);
 }
 
-static void xml_channel(Xml *x, const char *name)
+/* dir: where the socket goes on a local host (NULL: libvirt chooses; its
+ * path under an embedded root can pass the 108 bytes of a socket path). */
+static void xml_channel(Xml *x, const char *name, const char *dir,
+			const char *file)
 {
 	el(x, "channel");
 	attr(x, "type", "unix");
 	el(x, "source");
 	attr(x, "mode", "bind");
+	if (dir)
+		attr(x, "path", "%s/%s", dir, file);
 	end(x);
 	el(x, "target");
 	attr(x, "type", "virtio");
@@ -559,7 +565,8 @@ static void xml_channel(Xml *x, const char *name)
 
 /* The domain of cfg; kernel and initrd as the host running it sees them. */
 static char *domain_xml(const HhVmConfig *cfg, const char *name,
-			const char *kernel, const char *initrd)
+			const char *kernel, const char *initrd,
+			const char *sock_dir)
 {
 	const HhVariant *v = cfg->variant;
 	Xml x;
@@ -632,8 +639,8 @@ static char *domain_xml(const HhVmConfig *cfg, const char *name,
 	attr(&x, "type", "virtio-serial");
 	attr(&x, "index", "0");
 	end(&x);
-	xml_channel(&x, HHP_PORT_CONTROL);
-	xml_channel(&x, HHP_PORT_LOG);
+	xml_channel(&x, HHP_PORT_CONTROL, sock_dir, "control.sock");
+	xml_channel(&x, HHP_PORT_LOG, sock_dir, "log.sock");
 	end(&x);
 	if (has_memoryless(v)) {
 		xmlTextWriterStartElement(x.w, BAD_CAST "qemu:commandline");
@@ -847,6 +854,41 @@ static gboolean owner_alive(virDomainPtr dom)
 	return kill(atoi(p + 5), 0) == 0 || errno == EPERM;
 }
 
+/* QEMU processes of an embedded root nobody holds: a killed harness's.
+ * They are known by their pid files and their "-name guest=hh-..." */
+static guint reap_free_root(const char *root)
+{
+	g_autofree char *dir = g_build_filename(root, "run", "qemu", NULL);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	guint removed = 0;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *pidfile = NULL, *pid = NULL, *cmd = NULL;
+		g_autofree char *proc = NULL;
+		gsize len = 0;
+		int p;
+
+		if (!g_str_has_suffix(name, ".pid"))
+			continue;
+		pidfile = g_build_filename(dir, name, NULL);
+		if (!g_file_get_contents(pidfile, &pid, NULL, NULL) ||
+		    (p = atoi(pid)) <= 1)
+			continue;
+		proc = g_strdup_printf("/proc/%d/cmdline", p);
+		if (!g_file_get_contents(proc, &cmd, &len, NULL) ||
+		    !memmem(cmd, len, "guest=hh-", 9))
+			continue;
+		if (kill(p, SIGKILL) == 0) {
+			fprintf(stderr, "libvirt: killed %.*s (pid %d), left "
+				"running by a harness that was killed\n",
+				(int)(strlen(name) - 4), name, p);
+			removed++;
+		}
+	}
+	return removed;
+}
+
 static guint lv_reap_stale(HhVmBackend *b, GError **error)
 {
 	Lv *lv = (Lv *)b;
@@ -874,6 +916,20 @@ static guint lv_reap_stale(HhVmBackend *b, GError **error)
 		virDomainFree(doms[i]);
 	}
 	free(doms);
+	/* The other embedded roots: those whose owner died. */
+	for (guint i = 0; lv->root && i < EMBED_ROOTS; i++) {
+		g_autofree char *parent = g_path_get_dirname(lv->root);
+		g_autofree char *root = g_strdup_printf("%s/%u", parent, i);
+		g_autofree char *lock = g_strdup_printf("%s.lock", root);
+		int fd;
+
+		if (g_str_equal(root, lv->root) ||
+		    (fd = open(lock, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			removed += reap_free_root(root);
+		close(fd);
+	}
 	return removed;
 }
 
@@ -1152,7 +1208,8 @@ static HhVm *lv_start(HhVmBackend *b, const HhVmConfig *cfg,
 		if (!initrd)
 			goto fail;
 	}
-	v->xml = domain_xml(cfg, v->name, kernel, initrd);
+	v->xml = domain_xml(cfg, v->name, kernel, initrd,
+			    lv->root ? cfg->run_dir : NULL);
 	if (cfg->restore_from) {
 		state = state_path(lv, cfg->restore_from, error);
 		if (!state)
@@ -1303,7 +1360,8 @@ static char *lv_identity(HhVmBackend *b, const HhVmConfig *cfg,
 			 unsigned int flags)
 {
 	Lv *lv = (Lv *)b;
-	g_autofree char *xml = domain_xml(cfg, "@name", "@kernel", "@initrd");
+	g_autofree char *xml = domain_xml(cfg, "@name", "@kernel", "@initrd",
+					  lv->root ? "@run" : NULL);
 	char *pid = g_strstr_len(xml, -1, "pid=\"");
 
 	/* The owner's pid differs between runs, not between states. */

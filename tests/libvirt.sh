@@ -1,0 +1,85 @@
+#!/bin/sh
+# The libvirt backend (embedded QEMU driver, no daemon) on a subset of the
+# check matrix: every cell is one TAP line, and each must end with the
+# same verdict as on the QEMU backend (the differential).
+. "${HH_SRCDIR:-.}/tests/lib.sh"
+
+subset="--only stock/mem2g-of-3g/sysfs-probe-* --only stock/numa2-memoryless/acpi-*
+--only stock/*/boot-clean --only stock/smp2-maxcpus1/cpu-offline-online
+--only emu/emu-mem2g-possible4/emu-walkthrough --only emu/emu-cpu-hpe/emu-cpu-probe-release
+--only emu/*/diff-node-*"
+
+# shellcheck disable=SC2086
+"$HH" run --quiet --keep-going --matrix configs/check.matrix --backend libvirt \
+	--results "$tmp/lv" $subset >"$tmp/lv.ktap" 2>"$tmp/lv.err"
+lv_status=$?
+# shellcheck disable=SC2086
+"$HH" run --quiet --keep-going --matrix configs/check.matrix --backend qemu \
+	--results "$tmp/qemu" $subset >"$tmp/qemu.ktap" 2>"$tmp/qemu.err"
+qemu_status=$?
+
+grep -E '^(not )?ok [0-9]+ ' "$tmp/lv.ktap" |
+	sed -E 's/^(not )?ok [0-9]+ /\1ok - libvirt cell /' >"$tmp/cells"
+cat "$tmp/cells"
+tap_n=$(wc -l <"$tmp/cells")
+tap_failed=$(grep -c '^not ok' "$tmp/cells")
+if [ "$tap_n" -ge 12 ]; then
+	ok "the libvirt subset has at least 12 cells ($tap_n)"
+else
+	not_ok "the libvirt subset has at least 12 cells" "it has $tap_n" \
+		"$(tail -n 20 "$tmp/lv.err")"
+fi
+if [ "$lv_status" -eq 0 ]; then
+	ok "libvirt run exits 0"
+else
+	not_ok "libvirt run exits 0" "exit status $lv_status" \
+		"$(tail -n 30 "$tmp/lv.err")"
+fi
+check "the run says it used the libvirt backend" \
+	grep -q 'libvirt backend' "$tmp/lv.err"
+skips=$(grep -c '# SKIP' "$tmp/lv.ktap")
+if [ "$skips" -eq 0 ]; then
+	ok "no cell is skipped on libvirt"
+else
+	not_ok "no cell is skipped on libvirt" "$(grep '# SKIP' "$tmp/lv.ktap")"
+fi
+
+# The differential: the same verdict for every cell on both backends.
+verdicts() {
+	for f in "$1"/*/*/*/*/result.json; do
+		cell=$(sed -n 's/^  "cell" : "\(.*\)",$/\1/p' "$f")
+		status=$(sed -n 's/^  "status" : "\(.*\)",$/\1/p' "$f")
+		echo "$cell $status"
+	done | sort
+}
+verdicts "$tmp/lv" >"$tmp/lv.verdicts"
+verdicts "$tmp/qemu" >"$tmp/qemu.verdicts"
+if [ "$qemu_status" -eq 0 ] && [ -s "$tmp/lv.verdicts" ] &&
+	diff "$tmp/qemu.verdicts" "$tmp/lv.verdicts" >"$tmp/diff"; then
+	ok "every cell has the same verdict on qemu and libvirt ($(wc -l <"$tmp/lv.verdicts") cells)"
+else
+	not_ok "every cell has the same verdict on qemu and libvirt" \
+		"qemu exit $qemu_status" "$(cat "$tmp/diff")"
+fi
+
+run_dir=$(find "$tmp/lv" -mindepth 1 -maxdepth 1 -type d -name '2*' | head -n 1)
+cell="$run_dir/stock/numa2-memoryless/acpi-dimm-memoryless-node"
+check "a libvirt cell has domain.xml, libvirt.log, console and kernel log" \
+	test -s "$cell/domain.xml" -a -s "$cell/libvirt.log" \
+	-a -s "$cell/console.log" -a -s "$cell/kmsg.log"
+check "result.json names the backend" \
+	grep -q '"backend" : "libvirt"' "$cell/result.json"
+check "the domain was named after the run and the cell" \
+	grep -q "<name>hh-$(basename "$run_dir")-stock-numa2-memoryless-acpi-dimm-memoryless-node</name>" \
+	"$cell/domain.xml"
+check "the memoryless node went to QEMU as -numa (libvirt has no memoryless cell)" \
+	grep -q "qemu:arg value=\"node,nodeid=1,cpus=1\"" "$cell/domain.xml"
+check "cells restored from a libvirt snapshot" \
+	grep -q '"boot" : "snapshot"' "$run_dir/stock/mem2g-of-3g/sysfs-probe-online/result.json"
+if ! pgrep -f "[q]emu-system-x86_64 .*guest=hh-$(basename "$run_dir")" >"$tmp/left"; then
+	ok "no qemu of the libvirt run is left"
+else
+	not_ok "no qemu of the libvirt run is left" "$(cat "$tmp/left")"
+fi
+echo "1..$tap_n"
+[ "$tap_failed" -eq 0 ]

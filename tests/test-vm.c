@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The VM backend table: backends by name, "unsupported" for what a
+ * backend lacks; result.json written and read back in one place. */
+#include "hh-error.h"
+#include "result.h"
+#include "vm.h"
+#include "logcheck.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+typedef struct {
+	HhVm parent;
+	gboolean killed;
+} FakeVm;
+
+static HhVm *fake_start(HhVmBackend *b, const HhVmConfig *cfg,
+			unsigned int flags, GError **error)
+{
+	return (HhVm *)g_new0(FakeVm, 1);
+}
+
+static gboolean fake_running(HhVm *vm)
+{
+	return !((FakeVm *)vm)->killed;
+}
+
+static gboolean fake_wait(HhVm *vm, guint t, unsigned int flags, GError **e)
+{
+	return TRUE;
+}
+
+static void fake_kill(HhVm *vm, unsigned int flags)
+{
+	((FakeVm *)vm)->killed = TRUE;
+}
+
+static void fake_free(HhVm *vm)
+{
+	g_free(vm);
+}
+
+/* A backend that can only start, run and stop a guest. */
+static const HhVmBackendOps fake_ops = {
+	.name = "fake",
+	.replay_file = "fake.txt",
+	.transcript_file = "fake.log",
+	.start = fake_start,
+	.wait = fake_wait,
+	.running = fake_running,
+	.kill = fake_kill,
+	.free_vm = fake_free,
+};
+
+static void test_unsupported_operations(void)
+{
+	HhVmBackend b = { .ops = &fake_ops };
+	HhVmConfig cfg = { 0 };
+	g_autoptr(GError) err = NULL;
+	HhVm *vm = hh_vm_start(&b, &cfg, &err);
+
+	g_assert_no_error(err);
+	g_assert_true(vm->backend == &b);
+	g_assert_false(hh_vm_dimm_add(vm, "d1", 128 << 20, 1, 1000, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_assert_cmpstr(err->message, ==, "the fake backend cannot hot-add a DIMM");
+	g_clear_error(&err);
+	g_assert_false(hh_vm_vcpu_add(vm, "c1", 1, -1, 1000, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_clear_error(&err);
+	g_assert_false(hh_vm_device_del(vm, "d1", 1000, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_clear_error(&err);
+	g_assert_null(hh_vm_dump_registers(vm, 1000, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_clear_error(&err);
+	g_assert_false(hh_vm_save_state(vm, "/nonexistent", 1000, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_clear_error(&err);
+	g_assert_null(hh_vm_identity(&b, &cfg, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_clear_error(&err);
+	g_assert_null(hh_vm_open_port(vm, "x", &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_clear_error(&err);
+	/* Optional reports are simply absent. */
+	g_assert_null(hh_vm_describe(vm));
+	g_assert_null(hh_vm_last_words(vm));
+	g_assert_cmpuint(hh_vm_peak_rss_kb(vm), ==, 0);
+	g_assert_true(hh_vm_running(vm));
+	hh_vm_kill(vm);
+	g_assert_false(hh_vm_running(vm));
+	hh_vm_free(vm);
+}
+
+static void test_backends_by_name(void)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhVmBackend) q = hh_vm_backend_open("qemu", NULL, &err);
+
+	g_assert_no_error(err);
+	g_assert_cmpstr(q->ops->name, ==, "qemu");
+	g_assert_true(hh_vm_backend_known("libvirt"));
+	g_assert_false(hh_vm_backend_known("xen"));
+	g_assert_null(hh_vm_backend_open("xen", NULL, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_USAGE);
+	g_assert_nonnull(strstr(err->message, "qemu, libvirt"));
+	g_clear_error(&err);
+	g_assert_null(hh_vm_backend_open("qemu", "qemu:///system", &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_USAGE);
+	g_clear_error(&err);
+	/* A libvirt URI nothing listens on fails at once, naming it. */
+	g_assert_null(hh_vm_backend_open("libvirt",
+					 "qemu+unix:///system?socket=/nonexistent/sock",
+					 &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_FAILED);
+	g_assert_nonnull(strstr(err->message, "/nonexistent/sock"));
+}
+
+static void test_repeat_names(void)
+{
+	g_autofree char *one = hh_repeat_name("k/v/s", 1, 1);
+	g_autofree char *two = hh_repeat_name("k/v/s", 2, 3);
+	g_autofree char *b1 = hh_repeat_base("k/v/s~2");
+	g_autofree char *b2 = hh_repeat_base("k/v/s~x");
+	g_autofree char *b3 = hh_repeat_base("k/v/s~");
+
+	g_assert_cmpstr(one, ==, "k/v/s");
+	g_assert_cmpstr(two, ==, "k/v/s~2");
+	g_assert_cmpstr(b1, ==, "k/v/s");
+	g_assert_cmpstr(b2, ==, "k/v/s~x");
+	g_assert_cmpstr(b3, ==, "k/v/s~");
+}
+
+static void test_result_round_trip(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("hh-test-vm-XXXXXX", NULL);
+	g_autofree char *cell = g_build_filename(dir, "k", "v", "s~2", NULL);
+	g_autofree char *other = g_build_filename(dir, "k", "v", "s2", NULL);
+	g_autoptr(HhCellResult) r = hh_cell_result_new();
+	g_autoptr(GError) err = NULL;
+	g_autoptr(JsonParser) p = NULL;
+	g_autoptr(GPtrArray) all = NULL;
+	HhStepResult *st = g_new0(HhStepResult, 1);
+	HhCrash *k = g_new0(HhCrash, 1);
+	HhResultHeader h = {
+		.cell = "k/v/s~2", .kernel = "k", .kernel_release = "6.1",
+		.variant = "v", .scenario = "s", .accel = "tcg",
+		.backend = "libvirt", .connect = "qemu:///system",
+		.rerun = "hotplug-harness run --only 'k/v/s'",
+	};
+	JsonObject *o;
+
+	g_assert_true(g_mkdir_with_parents(cell, 0755) == 0);
+	g_assert_true(g_mkdir_with_parents(other, 0755) == 0);
+	r->verdict = HH_V_CRASH;
+	r->reason = g_strdup("kernel: WARNING in foo");
+	st->line = 3;
+	st->text = g_strdup("dimm-add d 128M");
+	st->verdict = HH_V_PASS;
+	g_ptr_array_add(r->steps, st);
+	k->title = g_strdup("WARNING in foo");
+	k->excerpt = g_strdup("...");
+	k->count = 1;
+	r->reports = g_ptr_array_new_with_free_func(hh_crash_free);
+	g_ptr_array_add(r->reports, k);
+	g_assert_true(hh_result_write(cell, &h, r, &err));
+	g_assert_no_error(err);
+	p = hh_result_load(cell, &o, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(json_object_get_string_member(o, "status"), ==, "crash");
+	g_assert_cmpstr(json_object_get_string_member(o, "backend"), ==, "libvirt");
+	g_assert_cmpstr(json_object_get_string_member(o, "connect"), ==,
+			"qemu:///system");
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+				 o, "crashes")), ==, 1);
+	/* s~2 is a repeat of s; s2 is another cell. */
+	all = hh_result_load_repeats(dir, "k/v/s");
+	g_assert_cmpuint(all->len, ==, 1);
+	g_assert_null(hh_result_load(other, NULL, &err));
+	g_assert_nonnull(err);
+	{
+		g_autofree char *json = g_build_filename(cell, "result.json", NULL);
+
+		g_remove(json);
+	}
+	g_rmdir(cell);
+	g_rmdir(other);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/vm/unsupported-operations-say-so", test_unsupported_operations);
+	g_test_add_func("/vm/backends-by-name", test_backends_by_name);
+	g_test_add_func("/result/repeat-names", test_repeat_names);
+	g_test_add_func("/result/written-and-read-in-one-place", test_result_round_trip);
+	return g_test_run();
+}
