@@ -39,6 +39,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,6 +110,16 @@ static void libvirt_once(gboolean embedded)
 
 	if (!g_once_init_enter(&done))
 		return;
+	/* libvirt's own warnings go to a file, not between KTAP lines. */
+	if (!g_getenv("LIBVIRT_LOG_OUTPUTS")) {
+		g_autofree char *dir = g_build_filename(hh_cache_dir(), "libvirt",
+							NULL);
+		g_autofree char *out = g_strdup_printf("3:file:%s/libvirt.log",
+						       dir);
+
+		hh_mkdir_p(dir, 0700, NULL);
+		g_setenv("LIBVIRT_LOG_OUTPUTS", out, TRUE);
+	}
 	virInitialize();
 	virSetErrorFunc(NULL, quiet_error);
 	virEventRegisterDefaultImpl();
@@ -155,7 +166,9 @@ typedef struct {
 	Lv *lv;
 	virDomainPtr dom;
 	char *name;
+	char *uuid;
 	char *xml;
+	char *restore_copy;	/* this VM's copy of a saved state */
 	FILE *transcript;
 	GMutex tlock;
 	Pump *console;
@@ -465,9 +478,13 @@ static char *node_vcpus(const HhVariant *v, const HhNode *n)
 }
 
 /*
- * libvirt cannot describe a memoryless NUMA cell (QEMU refuses a
- * zero-sized memory backend), so memoryless nodes are passed to QEMU as
- * -numa options; libvirt's own cells must then be 0..k-1, with memory.
+ * libvirt 9.0 cannot describe a memoryless NUMA cell: it gives every cell a
+ * memory backend of the cell's size, and QEMU refuses a zero-sized one.  A
+ * memoryless node without CPUs is passed to QEMU as a -numa option instead
+ * (libvirt then counts every vCPU in its own cells).  A memoryless node
+ * with CPUs cannot be: libvirt assigns each vCPU left out of its cells to
+ * cell 0, and QEMU refuses to move a CPU to another node afterwards.  Such
+ * a variant is skipped, never booted differently.
  */
 static gboolean check_layout(const HhVariant *v, GError **error)
 {
@@ -476,12 +493,20 @@ static gboolean check_layout(const HhVariant *v, GError **error)
 	for (guint i = 0; i < v->nodes->len; i++) {
 		const HhNode *n = v->nodes->pdata[i];
 
+		if (!n->memory && n->cpus->len) {
+			g_set_error(error, HH_ERROR, HH_ERROR_UNSUPPORTED,
+				    "libvirt 9.0 cannot describe variant %s: "
+				    "node %u has CPUs but no memory (libvirt "
+				    "has no memoryless NUMA cell and moves its "
+				    "CPUs to node 0; see docs/libvirt.md)",
+				    v->name, n->id);
+			return FALSE;
+		}
 		if (n->id != i || (n->memory && seen_memoryless)) {
 			g_set_error(error, HH_ERROR, HH_ERROR_UNSUPPORTED,
 				    "the libvirt backend cannot lay out variant "
 				    "%s: NUMA nodes with memory must come first "
-				    "and be numbered from 0 (libvirt cannot "
-				    "describe a memoryless cell)", v->name);
+				    "and be numbered from 0", v->name);
 			return FALSE;
 		}
 		seen_memoryless |= !n->memory;
@@ -565,8 +590,8 @@ static void xml_channel(Xml *x, const char *name, const char *dir,
 
 /* The domain of cfg; kernel and initrd as the host running it sees them. */
 static char *domain_xml(const HhVmConfig *cfg, const char *name,
-			const char *kernel, const char *initrd,
-			const char *sock_dir)
+			const char *uuid, const char *kernel,
+			const char *initrd, const char *sock_dir)
 {
 	const HhVariant *v = cfg->variant;
 	Xml x;
@@ -577,6 +602,7 @@ static char *domain_xml(const HhVmConfig *cfg, const char *name,
 	xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns:qemu",
 		BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
 	text_el(&x, "name", "%s", name);
+	text_el(&x, "uuid", "%s", uuid);
 	el(&x, "metadata");
 	xmlTextWriterStartElementNS(x.w, BAD_CAST "hh", BAD_CAST "owner",
 				    BAD_CAST HH_XMLNS);
@@ -646,20 +672,14 @@ static char *domain_xml(const HhVmConfig *cfg, const char *name,
 		xmlTextWriterStartElement(x.w, BAD_CAST "qemu:commandline");
 		for (guint i = 0; i < v->nodes->len; i++) {
 			const HhNode *n = v->nodes->pdata[i];
-			g_autofree char *cpus = NULL;
 
 			if (n->memory)
 				continue;
-			cpus = node_vcpus(v, n);
 			xmlTextWriterStartElement(x.w, BAD_CAST "qemu:arg");
 			attr(&x, "value", "-numa");
 			end(&x);
 			xmlTextWriterStartElement(x.w, BAD_CAST "qemu:arg");
-			if (*cpus)
-				attr(&x, "value", "node,nodeid=%u,cpus=%s",
-				     n->id, cpus);
-			else
-				attr(&x, "value", "node,nodeid=%u", n->id);
+			attr(&x, "value", "node,nodeid=%u", n->id);
 			end(&x);
 		}
 		end(&x);
@@ -1071,6 +1091,284 @@ out:
 	return path;
 }
 
+/* ---- saved states: one image, many guests ---- */
+
+/*
+ * libvirt checks that a restored domain keeps the name and UUID it was
+ * saved with, and two live domains cannot share either: so each guest
+ * restores from its own copy of the image with its own name and UUID in
+ * the image's header.  The header is libvirt's save format (qemu_saveimage:
+ * magic, version 2, data_len, ..., cookieOffset, then data_len bytes
+ * holding the domain XML, the migration cookie and zero padding; libvirt
+ * leaves 64 KiB of room there for edited XML); QEMU's stream follows
+ * untouched.
+ */
+#define SAVE_MAGIC "LibvirtQemudSave"
+#define SAVE_HEADER 92		/* magic[16] + 19 x u32 */
+#define SAVE_DATA_MAX (16u << 20)
+
+static char *between(const char *text, const char *open, const char *close)
+{
+	const char *a = strstr(text, open), *b;
+
+	if (!a)
+		return NULL;
+	a += strlen(open);
+	b = strstr(a, close);
+	return b ? g_strndup(a, (gsize)(b - a)) : NULL;
+}
+
+static char *replace_all(const char *text, const char *from, const char *to)
+{
+	g_auto(GStrv) parts = g_strsplit(text, from, -1);
+
+	return g_strjoinv(to, parts);
+}
+
+/* The new header region (SAVE_HEADER + data_len bytes) for a copy of the
+ * image whose header region is old, naming the domain name/uuid. */
+static guint8 *rewrite_header(const guint8 *old, gsize old_len,
+			      const char *name, const char *uuid,
+			      GError **error)
+{
+	guint32 data_len, cookie_off;
+	g_autofree char *xml = NULL, *cookie = NULL, *old_name = NULL;
+	g_autofree char *old_uuid = NULL, *tag = NULL, *new_tag = NULL;
+	g_autofree char *x1 = NULL, *x2 = NULL, *c1 = NULL, *c2 = NULL;
+	guint8 *out;
+	gsize xl, cl;
+
+	if (old_len < SAVE_HEADER || memcmp(old, SAVE_MAGIC, 16) != 0) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "not a libvirt QEMU save image");
+		return NULL;
+	}
+	memcpy(&data_len, old + 20, 4);
+	memcpy(&cookie_off, old + 32, 4);
+	data_len = GUINT32_FROM_LE(data_len);
+	cookie_off = GUINT32_FROM_LE(cookie_off);
+	if (data_len > SAVE_DATA_MAX || SAVE_HEADER + (gsize)data_len > old_len ||
+	    cookie_off >= data_len) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "libvirt save image header out of bounds");
+		return NULL;
+	}
+	xml = g_strndup((const char *)old + SAVE_HEADER, data_len);
+	cookie = cookie_off ? g_strndup((const char *)old + SAVE_HEADER +
+					cookie_off, data_len - cookie_off) :
+			      g_strdup("");
+	old_name = between(xml, "<name>", "</name>");
+	old_uuid = between(xml, "<uuid>", "</uuid>");
+	if (!old_name || !old_uuid) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "no name or uuid in the saved domain");
+		return NULL;
+	}
+	tag = g_strdup_printf("<name>%s</name>", old_name);
+	new_tag = g_strdup_printf("<name>%s</name>", name);
+	x1 = replace_all(xml, tag, new_tag);
+	x2 = replace_all(x1, old_uuid, uuid);
+	c1 = replace_all(cookie, tag, new_tag);
+	c2 = replace_all(c1, old_uuid, uuid);
+	xl = strlen(x2) + 1;
+	cl = cookie_off ? strlen(c2) + 1 : 0;
+	if (xl + cl > data_len) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "the renamed domain does not fit the save image");
+		return NULL;
+	}
+	out = g_malloc0(SAVE_HEADER + data_len);
+	memcpy(out, old, SAVE_HEADER);
+	if (cookie_off) {
+		guint32 off = GUINT32_TO_LE((guint32)xl);
+
+		memcpy(out + 32, &off, 4);
+	}
+	memcpy(out + SAVE_HEADER, x2, xl);
+	if (cl)
+		memcpy(out + SAVE_HEADER + xl, c2, cl);
+	return out;
+}
+
+/* The size of an image's header region, from its first bytes. */
+static gsize header_region(const guint8 *head, gsize len)
+{
+	guint32 data_len;
+
+	if (len < SAVE_HEADER || memcmp(head, SAVE_MAGIC, 16) != 0)
+		return 0;
+	memcpy(&data_len, head + 20, 4);
+	data_len = GUINT32_FROM_LE(data_len);
+	return data_len > SAVE_DATA_MAX ? 0 : SAVE_HEADER + (gsize)data_len;
+}
+
+/* A local copy of image for v, beside it in the cell's run directory. */
+static char *local_restore_copy(LvVm *v, const char *image,
+				const char *run_dir, GError **error)
+{
+	g_autofree char *copy = g_build_filename(run_dir, "state", NULL);
+	g_autofree guint8 *head = NULL, *fresh = NULL;
+	gsize region;
+	int in = -1, out = -1;
+	gboolean ok = FALSE;
+	struct stat st;
+	off_t off;
+
+	in = open(image, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0)
+		goto sys_fail;
+	head = g_malloc(SAVE_HEADER);
+	if (pread(in, head, SAVE_HEADER, 0) != SAVE_HEADER ||
+	    !(region = header_region(head, SAVE_HEADER)) ||
+	    (off_t)region > st.st_size) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "'%s' is not a libvirt save image", image);
+		goto out;
+	}
+	head = g_realloc(head, region);
+	if (pread(in, head, region, 0) != (ssize_t)region)
+		goto sys_fail;
+	fresh = rewrite_header(head, region, v->name, v->uuid, error);
+	if (!fresh)
+		goto out;
+	out = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0 || write(out, fresh, region) != (ssize_t)region)
+		goto sys_fail;
+	off = (off_t)region;
+	while (off < st.st_size) {
+		ssize_t n = copy_file_range(in, &off, out, NULL,
+					    (size_t)(st.st_size - off), 0);
+
+		if (n <= 0)
+			goto sys_fail;
+	}
+	ok = TRUE;
+	goto out;
+sys_fail:
+	g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+		    "copying the saved state '%s': %s", image,
+		    g_strerror(errno));
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (!ok) {
+		g_unlink(copy);
+		return NULL;
+	}
+	return g_steal_pointer(&copy);
+}
+
+static int recv_into(virStreamPtr st, const char *buf, size_t n, void *opaque)
+{
+	g_byte_array_append(opaque, (const guint8 *)buf, (guint)n);
+	return (int)n;
+}
+
+static int send_bytes(virStreamPtr st, char *buf, size_t n, void *opaque)
+{
+	GByteArray *a = opaque;
+	size_t k = MIN(n, a->len);
+
+	memcpy(buf, a->data, k);
+	g_byte_array_remove_range(a, 0, (guint)k);
+	return (int)k;
+}
+
+/* The same on a daemon's host, through its storage pool: the image is
+ * cloned there (libvirt copies it), and only the header region travels. */
+static char *pool_restore_copy(LvVm *v, const char *image, GError **error)
+{
+	Lv *lv = v->lv;
+	g_autofree char *base = g_path_get_basename(image);
+	g_autofree char *cname = g_strdup_printf("restore-%s", v->uuid);
+	g_autofree char *cxml = NULL;
+	g_autoptr(GByteArray) head = g_byte_array_new();
+	g_autofree guint8 *fresh = NULL;
+	virStoragePoolPtr pool = harness_pool(lv, error);
+	virStorageVolPtr src = NULL, dst = NULL;
+	virStreamPtr st = NULL;
+	virStorageVolInfo info;
+	char *path = NULL;
+	gsize region;
+
+	if (!pool)
+		return NULL;
+	virStoragePoolRefresh(pool, 0);
+	src = virStorageVolLookupByName(pool, base);
+	if (!src || virStorageVolGetInfo(src, &info) < 0) {
+		set_virt_error(error, HH_ERROR_FAILED, "saved state %s", image);
+		goto out;
+	}
+	st = virStreamNew(lv->conn, 0);
+	if (!st || virStorageVolDownload(src, st, 0, SAVE_HEADER, 0) < 0 ||
+	    virStreamRecvAll(st, recv_into, head) < 0 ||
+	    virStreamFinish(st) < 0 ||
+	    !(region = header_region(head->data, head->len))) {
+		set_virt_error(error, HH_ERROR_FAILED,
+			       "reading the header of %s", image);
+		goto out;
+	}
+	virStreamFree(st);
+	g_byte_array_set_size(head, 0);
+	st = virStreamNew(lv->conn, 0);
+	if (!st || virStorageVolDownload(src, st, 0, region, 0) < 0 ||
+	    virStreamRecvAll(st, recv_into, head) < 0 ||
+	    virStreamFinish(st) < 0 || head->len != region) {
+		set_virt_error(error, HH_ERROR_FAILED,
+			       "reading the header of %s", image);
+		goto out;
+	}
+	virStreamFree(st);
+	st = NULL;
+	fresh = rewrite_header(head->data, region, v->name, v->uuid, error);
+	if (!fresh)
+		goto out;
+	cxml = vol_xml(cname, (long long)info.capacity);
+	dst = virStorageVolCreateXMLFrom(pool, cxml, src, 0);
+	if (!dst) {
+		set_virt_error(error, HH_ERROR_FAILED, "copying %s", image);
+		goto out;
+	}
+	g_byte_array_set_size(head, 0);
+	g_byte_array_append(head, fresh, (guint)region);
+	st = virStreamNew(lv->conn, 0);
+	if (!st || virStorageVolUpload(dst, st, 0, region, 0) < 0 ||
+	    virStreamSendAll(st, send_bytes, head) < 0 ||
+	    virStreamFinish(st) < 0) {
+		set_virt_error(error, HH_ERROR_FAILED,
+			       "writing the header of the copy of %s", image);
+		virStorageVolDelete(dst, 0);
+		goto out;
+	}
+	path = virStorageVolGetPath(dst);
+out:
+	if (st)
+		virStreamFree(st);
+	if (src)
+		virStorageVolFree(src);
+	if (dst)
+		virStorageVolFree(dst);
+	virStoragePoolFree(pool);
+	return path;
+}
+
+static void drop_restore_copy(LvVm *v)
+{
+	virStorageVolPtr vol;
+
+	if (v->lv->root) {
+		g_unlink(v->restore_copy);
+		return;
+	}
+	vol = virStorageVolLookupByPath(v->lv->conn, v->restore_copy);
+	if (vol) {
+		virStorageVolDelete(vol, 0);
+		virStorageVolFree(vol);
+	}
+}
+
 /* ---- one guest ---- */
 
 static void lv_free_vm(HhVm *vm)
@@ -1097,8 +1395,12 @@ static void lv_free_vm(HhVm *vm)
 	g_mutex_clear(&v->tlock);
 	if (v->vcpus)
 		g_hash_table_unref(v->vcpus);
+	if (v->restore_copy)
+		drop_restore_copy(v);
 	g_free(v->name);
+	g_free(v->uuid);
 	g_free(v->xml);
+	g_free(v->restore_copy);
 	g_free(v);
 }
 
@@ -1208,20 +1510,33 @@ static HhVm *lv_start(HhVmBackend *b, const HhVmConfig *cfg,
 		if (!initrd)
 			goto fail;
 	}
-	v->xml = domain_xml(cfg, v->name, kernel, initrd,
+	v->uuid = g_uuid_string_random();
+	v->xml = domain_xml(cfg, v->name, v->uuid, kernel, initrd,
 			    lv->root ? cfg->run_dir : NULL);
 	if (cfg->restore_from) {
 		state = state_path(lv, cfg->restore_from, error);
 		if (!state)
 			goto fail;
-		tlog(v, "virDomainRestoreFlags %s (paused)", state);
-		if (virDomainRestoreFlags(lv->conn, state, v->xml,
+		v->restore_copy = lv->root ?
+			local_restore_copy(v, state, cfg->run_dir, error) :
+			pool_restore_copy(v, state, error);
+		if (!v->restore_copy)
+			goto fail;
+		tlog(v, "renamed copy of the state made in %" G_GINT64_FORMAT
+		     " ms", hh_now_ms() - t0);
+		tlog(v, "virDomainRestoreFlags %s (paused), a copy of %s "
+		     "renamed", v->restore_copy, state);
+		if (virDomainRestoreFlags(lv->conn, v->restore_copy, v->xml,
 					  VIR_DOMAIN_SAVE_PAUSED) < 0) {
 			set_virt_error(error, HH_ERROR_QEMU,
 				       "restoring %s from %s", v->name, state);
 			goto fail;
 		}
 		v->dom = virDomainLookupByName(lv->conn, v->name);
+		tlog(v, "restored after %" G_GINT64_FORMAT " ms", hh_now_ms() - t0);
+		/* QEMU has read the whole state by now. */
+		drop_restore_copy(v);
+		g_clear_pointer(&v->restore_copy, g_free);
 	} else {
 		tlog(v, "virDomainCreateXML (paused)\n%s", v->xml);
 		v->dom = virDomainCreateXML(lv->conn, v->xml,
@@ -1360,8 +1675,8 @@ static char *lv_identity(HhVmBackend *b, const HhVmConfig *cfg,
 			 unsigned int flags)
 {
 	Lv *lv = (Lv *)b;
-	g_autofree char *xml = domain_xml(cfg, "@name", "@kernel", "@initrd",
-					  lv->root ? "@run" : NULL);
+	g_autofree char *xml = domain_xml(cfg, "@name", "@uuid", "@kernel",
+					  "@initrd", lv->root ? "@run" : NULL);
 	char *pid = g_strstr_len(xml, -1, "pid=\"");
 
 	/* The owner's pid differs between runs, not between states. */
