@@ -4,10 +4,12 @@
 # same verdict as on the QEMU backend (the differential).
 . "${HH_SRCDIR:-.}/tests/lib.sh"
 
-subset="--only stock/mem2g-of-3g/sysfs-probe-* --only stock/numa2-memoryless/acpi-*
---only stock/*/boot-clean --only stock/smp2-maxcpus1/cpu-offline-online
---only emu/emu-mem2g-possible4/emu-walkthrough --only emu/emu-cpu-hpe/emu-cpu-probe-release
---only emu/*/diff-node-*"
+# Sysfs probe, ACPI DIMM (libvirt's API and QMP passthrough), vCPU add,
+# the emulator's node and CPU, boot-clean on several layouts.
+subset="--only stock/mem2g-of-3g/sysfs-probe-* --only stock/numa2-memoryless-nocpu/*
+--only stock/numa2-node1-512m/* --only stock/smp2-maxcpus1/cpu-offline-online
+--only stock/mem1g-of-2g/boot-clean --only emu/emu-mem2g-possible4/emu-walkthrough
+--only emu/emu-cpu-hpe/emu-cpu-probe-release --only emu/emu-node-and-cpu/diff-node-emulated"
 
 # shellcheck disable=SC2086
 "$HH" run --quiet --keep-going --matrix configs/check.matrix --backend libvirt \
@@ -63,7 +65,7 @@ else
 fi
 
 run_dir=$(find "$tmp/lv" -mindepth 1 -maxdepth 1 -type d -name '2*' | head -n 1)
-cell="$run_dir/stock/numa2-memoryless/acpi-dimm-memoryless-node"
+cell="$run_dir/stock/numa2-memoryless-nocpu/acpi-dimm-memoryless-node"
 check "a libvirt cell has domain.xml, libvirt.log, console and kernel log" \
 	test -s "$cell/domain.xml" -a -s "$cell/libvirt.log" \
 	-a -s "$cell/console.log" -a -s "$cell/kmsg.log"
@@ -72,6 +74,14 @@ check "result.json names the backend" \
 check "the domain was named after the run and the cell" \
 	grep -q "<name>hh-$(basename "$run_dir")-stock-numa2-memoryless-acpi-dimm-memoryless-node</name>" \
 	"$cell/domain.xml"
+check "the DIMM into the memoryless node went through QMP passthrough" \
+	grep -q 'virDomainQemuMonitorCommand .*device_add' "$cell/libvirt.log"
+check "the DIMM into node 1 of numa2-node1-512m went through libvirt's API" \
+	grep -q "virDomainAttachDeviceFlags <memory model='dimm'>" \
+	"$run_dir/stock/numa2-node1-512m/acpi-dimm-remove/libvirt.log"
+check "the vCPU went through virDomainSetVcpu" \
+	grep -q 'virDomainSetVcpu 1 on' \
+	"$run_dir/stock/numa2-node1-512m/acpi-vcpu-node1/libvirt.log"
 check "the memoryless node went to QEMU as -numa (libvirt has no memoryless cell)" \
 	grep -q "qemu:arg value=\"node,nodeid=1\"" "$cell/domain.xml"
 check "cells restored from a libvirt snapshot" \
@@ -81,5 +91,14 @@ if ! pgrep -f "[q]emu-system-x86_64 .*guest=hh-$(basename "$run_dir")" >"$tmp/le
 else
 	not_ok "no qemu of the libvirt run is left" "$(cat "$tmp/left")"
 fi
+
+# A layout libvirt cannot describe is skipped, saying why, never booted
+# differently.
+"$HH" run --quiet --backend libvirt --matrix configs/check.matrix \
+	--results "$tmp/lv2" --only 'stock/numa2-memoryless/boot-clean' \
+	>"$tmp/skip.ktap" 2>"$tmp/skip.err"
+check "a memoryless node with CPUs is a SKIP with the reason on libvirt" \
+	grep -q '^ok 1 stock/numa2-memoryless/boot-clean # SKIP .*node 1 has CPUs but no memory' \
+	"$tmp/skip.ktap"
 echo "1..$tap_n"
 [ "$tap_failed" -eq 0 ]
