@@ -1994,8 +1994,28 @@ static guint64 lv_peak_rss_kb(HhVm *vm)
 	return 0;
 }
 
+/* On this machine the QEMU backend's probe answers for libvirt's QEMU too;
+ * a remote host is not probed (--accel kvm says to use it). */
+static gboolean lv_kvm_works(HhVmBackend *b, const char *kernel, char **why)
+{
+	Lv *lv = (Lv *)b;
+	g_autofree char *host = NULL;
+
+	if (!lv->root) {
+		host = virConnectGetHostname(lv->conn);
+		if (!host || !g_str_equal(host, g_get_host_name())) {
+			*why = g_strdup_printf("KVM on libvirt host %s is not "
+					       "probed; pass --accel kvm to use it",
+					       host ? host : b->uri);
+			return FALSE;
+		}
+	}
+	return hh_vm_backend_qemu.kvm_works(b, kernel, why);
+}
+
 const HhVmBackendOps hh_vm_backend_libvirt = {
 	.name = "libvirt",
+	.kvm_works = lv_kvm_works,
 	.replay_file = "domain.xml",
 	.transcript_file = "libvirt.log",
 	.reap_stale = lv_reap_stale,

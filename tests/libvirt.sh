@@ -48,7 +48,7 @@ fi
 
 # The differential: the same verdict for every cell on both backends.
 verdicts() {
-	for f in "$1"/*/*/*/*/result.json; do
+	for f in "$1"/2*/*/*/*/result.json; do
 		cell=$(sed -n 's/^  "cell" : "\(.*\)",$/\1/p' "$f")
 		status=$(sed -n 's/^  "status" : "\(.*\)",$/\1/p' "$f")
 		echo "$cell $status"
@@ -72,7 +72,7 @@ check "a libvirt cell has domain.xml, libvirt.log, console and kernel log" \
 check "result.json names the backend" \
 	grep -q '"backend" : "libvirt"' "$cell/result.json"
 check "the domain was named after the run and the cell" \
-	grep -q "<name>hh-$(basename "$run_dir")-stock-numa2-memoryless-acpi-dimm-memoryless-node</name>" \
+	grep -q "<name>hh-$(basename "$run_dir")-stock-numa2-memoryless-nocpu-acpi-dimm-memoryless-node</name>" \
 	"$cell/domain.xml"
 check "the DIMM into the memoryless node went through QMP passthrough" \
 	grep -q 'virDomainQemuMonitorCommand .*device_add' "$cell/libvirt.log"
