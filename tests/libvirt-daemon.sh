@@ -12,6 +12,13 @@ started=
 if ! virsh -c "$uri" version >/dev/null 2>&1; then
 	if [ "$(id -u)" -eq 0 ] &&
 		{ [ "${CI:-}" = true ] || [ "${HH_TEST_START_LIBVIRTD:-}" = 1 ]; }; then
+		# What Debian's udev rules do on a normal machine: without it
+		# the daemon's QEMU user cannot open /dev/kvm and libvirt
+		# probes QEMU again on every domain start (about 60 s here).
+		if [ -c /dev/kvm ] && [ "$(stat -c %G /dev/kvm)" != kvm ] &&
+			getent group kvm >/dev/null; then
+			chgrp kvm /dev/kvm && chmod 660 /dev/kvm
+		fi
 		pgrep -x virtlogd >/dev/null || virtlogd -d
 		libvirtd -d -p "$tmp/libvirtd.pid"
 		started=1
@@ -32,7 +39,7 @@ trap stop_daemon EXIT
 check "the stock kernel is built" "$HH" kernel build --no-patches --quiet
 "$HH" run --quiet --keep-going --backend libvirt --connect "$uri" \
 	--matrix configs/check.matrix --results "$tmp/r1" -j 1 \
-	--only 'stock/mem2g-of-3g/*' --only 'stock/numa2-memoryless/acpi-dimm-memoryless-node' \
+	--only 'stock/mem2g-of-3g/*' --only 'stock/numa2-memoryless-nocpu/acpi-dimm-memoryless-node' \
 	>"$tmp/r1.ktap" 2>"$tmp/r1.err" &
 pid=$!
 wait_for 60 grep -q '^run ' "$tmp/r1.err"
@@ -61,7 +68,7 @@ else
 	not_ok "the run through $uri passes" "exit status $status" \
 		"$(cat "$tmp/r1.ktap")" "$(tail -n 30 "$tmp/r1.err")"
 fi
-cell=$(find "$tmp/r1" -path '*acpi-dimm-memoryless-node/domain.xml' | head -n 1)
+cell=$(find "$tmp/r1" -path '*nocpu/acpi-dimm-memoryless-node/domain.xml' | head -n 1)
 if [ -n "$cell" ] && ! grep -q "$HOME\|$tmp\|\.cache" "$cell" &&
 	grep -q '/var/lib/libvirt/hotplug-harness/' "$cell"; then
 	ok "the domain boots the uploaded copies, no path of the harness machine"
