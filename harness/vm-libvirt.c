@@ -24,6 +24,7 @@
 #include "spawn.h"
 #include "util.h"
 #include "hh-protocol.h"
+#include "libvirt-save-image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +59,9 @@ typedef struct {
 	GMutex lock;		/* live, uploads */
 	GHashTable *live;	/* domain name -> virDomainPtr (ref) */
 	GHashTable *uploads;	/* local path + sha -> remote path */
+	GHashTable *vms;	/* domain name -> LvVm* of this process */
+	GThreadPool *destroyer;	/* domains destroyed after their cell */
+	int lifecycle_cb;
 	int interrupt_timer;
 	unsigned long lib_version, hv_version;
 } Lv;
@@ -179,6 +183,7 @@ typedef struct {
 	guint64 vcpus_on;	/* bit per vCPU enabled */
 	guint next_slot;	/* for passthrough DIMMs, from the top */
 	gboolean gone;
+	gint powered_off;	/* the guest shut down (lifecycle event) */
 } LvVm;
 
 static void tlog(LvVm *v, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -213,6 +218,7 @@ struct _Pump {
 	char *pending;		/* fd -> stream bytes not sent yet */
 	gsize npending;
 	gboolean dead;
+	gint64 last_rx;		/* when the stream last gave data (ms) */
 };
 
 static void pump_unref(void *p)
@@ -314,6 +320,7 @@ static void on_stream(virStreamPtr st, int events, void *data)
 				pump_stop_locked(pu);
 				break;
 			}
+			pu->last_rx = hh_now_ms();
 		}
 	}
 out:
@@ -394,6 +401,28 @@ static void pump_close(Pump **pp)
 	g_mutex_unlock(&pu->lock);
 	pump_unref(pu);
 	*pp = NULL;
+}
+
+/* After the guest powered off: what it wrote last reaches the cell, then
+ * the cell's end of the port sees end of file (QEMU itself lives on a
+ * little, libvirt tearing it down). */
+static void pump_drain(Pump *pu, gint64 deadline)
+{
+	if (!pu)
+		return;
+	while (hh_now_ms() < deadline) {
+		gint64 idle;
+
+		g_mutex_lock(&pu->lock);
+		idle = hh_now_ms() - pu->last_rx;
+		g_mutex_unlock(&pu->lock);
+		if (idle >= 30)
+			break;
+		g_usleep(10 * 1000);
+	}
+	g_mutex_lock(&pu->lock);
+	pump_stop_locked(pu);
+	g_mutex_unlock(&pu->lock);
 }
 
 /* ---- domain XML ---- */
@@ -787,10 +816,47 @@ static void on_interrupt_check(int timer, void *data)
 	g_mutex_unlock(&lv->lock);
 }
 
+static void on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
+			 int detail, void *opaque)
+{
+	Lv *lv = opaque;
+	LvVm *v;
+
+	if (event != VIR_DOMAIN_EVENT_SHUTDOWN &&
+	    event != VIR_DOMAIN_EVENT_STOPPED)
+		return;
+	g_mutex_lock(&lv->lock);
+	v = g_hash_table_lookup(lv->vms, virDomainGetName(dom));
+	if (v)
+		g_atomic_int_set(&v->powered_off, 1);
+	g_mutex_unlock(&lv->lock);
+}
+
+/* A finished cell's domain: libvirt tears a stopped QEMU down in about
+ * 200 ms (it polls the process it signalled), which the next cell need not
+ * wait for.  It stays in the live table, for signals, until it is gone. */
+static void destroy_job(gpointer data, gpointer user)
+{
+	virDomainPtr dom = data;
+	Lv *lv = user;
+	g_autofree char *name = g_strdup(virDomainGetName(dom));
+
+	if (virDomainIsActive(dom) == 1)
+		virDomainDestroy(dom);
+	virDomainFree(dom);
+	g_mutex_lock(&lv->lock);
+	g_hash_table_remove(lv->live, name);
+	g_mutex_unlock(&lv->lock);
+}
+
 static void lv_close(HhVmBackend *b)
 {
 	Lv *lv = (Lv *)b;
 
+	if (lv->destroyer)
+		g_thread_pool_free(lv->destroyer, FALSE, TRUE);
+	if (lv->lifecycle_cb >= 0)
+		virConnectDomainEventDeregisterAny(lv->conn, lv->lifecycle_cb);
 	if (lv->interrupt_timer >= 0)
 		virEventRemoveTimeout(lv->interrupt_timer);
 	if (lv->conn)
@@ -799,6 +865,8 @@ static void lv_close(HhVmBackend *b)
 		g_hash_table_unref(lv->live);
 	if (lv->uploads)
 		g_hash_table_unref(lv->uploads);
+	if (lv->vms)
+		g_hash_table_unref(lv->vms);
 	if (lv->root_lock >= 0)
 		close(lv->root_lock);
 	g_mutex_clear(&lv->lock);
@@ -822,6 +890,8 @@ HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error)
 	lv->parent.ops = &hh_vm_backend_libvirt;
 	lv->root_lock = -1;
 	lv->interrupt_timer = -1;
+	lv->lifecycle_cb = -1;
+	lv->vms = g_hash_table_new(g_str_hash, g_str_equal);
 	g_mutex_init(&lv->lock);
 	lv->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 domain_unref);
@@ -851,6 +921,10 @@ HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error)
 	virConnectGetVersion(lv->conn, &lv->hv_version);
 	lv->interrupt_timer = virEventAddTimeout(50, on_interrupt_check, lv,
 						 NULL);
+	lv->lifecycle_cb = virConnectDomainEventRegisterAny(
+		lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), lv, NULL);
+	lv->destroyer = g_thread_pool_new(destroy_job, lv, 2, FALSE, NULL);
 	return &lv->parent;
 fail:
 	lv_close(&lv->parent);
@@ -1093,116 +1167,9 @@ out:
 
 /* ---- saved states: one image, many guests ---- */
 
-/*
- * libvirt checks that a restored domain keeps the name and UUID it was
- * saved with, and two live domains cannot share either: so each guest
- * restores from its own copy of the image with its own name and UUID in
- * the image's header.  The header is libvirt's save format (qemu_saveimage:
- * magic, version 2, data_len, ..., cookieOffset, then data_len bytes
- * holding the domain XML, the migration cookie and zero padding; libvirt
- * leaves 64 KiB of room there for edited XML); QEMU's stream follows
- * untouched.
- */
-#define SAVE_MAGIC "LibvirtQemudSave"
-#define SAVE_HEADER 92		/* magic[16] + 19 x u32 */
-#define SAVE_DATA_MAX (16u << 20)
-
-static char *between(const char *text, const char *open, const char *close)
-{
-	const char *a = strstr(text, open), *b;
-
-	if (!a)
-		return NULL;
-	a += strlen(open);
-	b = strstr(a, close);
-	return b ? g_strndup(a, (gsize)(b - a)) : NULL;
-}
-
-static char *replace_all(const char *text, const char *from, const char *to)
-{
-	g_auto(GStrv) parts = g_strsplit(text, from, -1);
-
-	return g_strjoinv(to, parts);
-}
-
-/* The new header region (SAVE_HEADER + data_len bytes) for a copy of the
- * image whose header region is old, naming the domain name/uuid. */
-static guint8 *rewrite_header(const guint8 *old, gsize old_len,
-			      const char *name, const char *uuid,
-			      GError **error)
-{
-	guint32 data_len, cookie_off;
-	g_autofree char *xml = NULL, *cookie = NULL, *old_name = NULL;
-	g_autofree char *old_uuid = NULL, *tag = NULL, *new_tag = NULL;
-	g_autofree char *x1 = NULL, *x2 = NULL, *c1 = NULL, *c2 = NULL;
-	guint8 *out;
-	gsize xl, cl;
-
-	if (old_len < SAVE_HEADER || memcmp(old, SAVE_MAGIC, 16) != 0) {
-		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
-			    "not a libvirt QEMU save image");
-		return NULL;
-	}
-	memcpy(&data_len, old + 20, 4);
-	memcpy(&cookie_off, old + 32, 4);
-	data_len = GUINT32_FROM_LE(data_len);
-	cookie_off = GUINT32_FROM_LE(cookie_off);
-	if (data_len > SAVE_DATA_MAX || SAVE_HEADER + (gsize)data_len > old_len ||
-	    cookie_off >= data_len) {
-		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
-			    "libvirt save image header out of bounds");
-		return NULL;
-	}
-	xml = g_strndup((const char *)old + SAVE_HEADER, data_len);
-	cookie = cookie_off ? g_strndup((const char *)old + SAVE_HEADER +
-					cookie_off, data_len - cookie_off) :
-			      g_strdup("");
-	old_name = between(xml, "<name>", "</name>");
-	old_uuid = between(xml, "<uuid>", "</uuid>");
-	if (!old_name || !old_uuid) {
-		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
-			    "no name or uuid in the saved domain");
-		return NULL;
-	}
-	tag = g_strdup_printf("<name>%s</name>", old_name);
-	new_tag = g_strdup_printf("<name>%s</name>", name);
-	x1 = replace_all(xml, tag, new_tag);
-	x2 = replace_all(x1, old_uuid, uuid);
-	c1 = replace_all(cookie, tag, new_tag);
-	c2 = replace_all(c1, old_uuid, uuid);
-	xl = strlen(x2) + 1;
-	cl = cookie_off ? strlen(c2) + 1 : 0;
-	if (xl + cl > data_len) {
-		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
-			    "the renamed domain does not fit the save image");
-		return NULL;
-	}
-	out = g_malloc0(SAVE_HEADER + data_len);
-	memcpy(out, old, SAVE_HEADER);
-	if (cookie_off) {
-		guint32 off = GUINT32_TO_LE((guint32)xl);
-
-		memcpy(out + 32, &off, 4);
-	}
-	memcpy(out + SAVE_HEADER, x2, xl);
-	if (cl)
-		memcpy(out + SAVE_HEADER + xl, c2, cl);
-	return out;
-}
-
-/* The size of an image's header region, from its first bytes. */
-static gsize header_region(const guint8 *head, gsize len)
-{
-	guint32 data_len;
-
-	if (len < SAVE_HEADER || memcmp(head, SAVE_MAGIC, 16) != 0)
-		return 0;
-	memcpy(&data_len, head + 20, 4);
-	data_len = GUINT32_FROM_LE(data_len);
-	return data_len > SAVE_DATA_MAX ? 0 : SAVE_HEADER + (gsize)data_len;
-}
-
-/* A local copy of image for v, beside it in the cell's run directory. */
+/* Each restored guest gets its own copy of the image, renamed
+ * (libvirt-save-image.h says why): here a local copy, in the cell's run
+ * directory. */
 static char *local_restore_copy(LvVm *v, const char *image,
 				const char *run_dir, GError **error)
 {
@@ -1217,9 +1184,9 @@ static char *local_restore_copy(LvVm *v, const char *image,
 	in = open(image, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || fstat(in, &st) < 0)
 		goto sys_fail;
-	head = g_malloc(SAVE_HEADER);
-	if (pread(in, head, SAVE_HEADER, 0) != SAVE_HEADER ||
-	    !(region = header_region(head, SAVE_HEADER)) ||
+	head = g_malloc(HH_SAVE_IMAGE_HEADER);
+	if (pread(in, head, HH_SAVE_IMAGE_HEADER, 0) != HH_SAVE_IMAGE_HEADER ||
+	    !(region = hh_save_image_header_size(head, HH_SAVE_IMAGE_HEADER)) ||
 	    (off_t)region > st.st_size) {
 		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
 			    "'%s' is not a libvirt save image", image);
@@ -1228,7 +1195,7 @@ static char *local_restore_copy(LvVm *v, const char *image,
 	head = g_realloc(head, region);
 	if (pread(in, head, region, 0) != (ssize_t)region)
 		goto sys_fail;
-	fresh = rewrite_header(head, region, v->name, v->uuid, error);
+	fresh = hh_save_image_rename(head, region, v->name, v->uuid, error);
 	if (!fresh)
 		goto out;
 	out = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -1302,10 +1269,10 @@ static char *pool_restore_copy(LvVm *v, const char *image, GError **error)
 		goto out;
 	}
 	st = virStreamNew(lv->conn, 0);
-	if (!st || virStorageVolDownload(src, st, 0, SAVE_HEADER, 0) < 0 ||
+	if (!st || virStorageVolDownload(src, st, 0, HH_SAVE_IMAGE_HEADER, 0) < 0 ||
 	    virStreamRecvAll(st, recv_into, head) < 0 ||
 	    virStreamFinish(st) < 0 ||
-	    !(region = header_region(head->data, head->len))) {
+	    !(region = hh_save_image_header_size(head->data, head->len))) {
 		set_virt_error(error, HH_ERROR_FAILED,
 			       "reading the header of %s", image);
 		goto out;
@@ -1322,7 +1289,7 @@ static char *pool_restore_copy(LvVm *v, const char *image, GError **error)
 	}
 	virStreamFree(st);
 	st = NULL;
-	fresh = rewrite_header(head->data, region, v->name, v->uuid, error);
+	fresh = hh_save_image_rename(head->data, region, v->name, v->uuid, error);
 	if (!fresh)
 		goto out;
 	cxml = vol_xml(cname, (long long)info.capacity);
@@ -1375,20 +1342,20 @@ static void lv_free_vm(HhVm *vm)
 {
 	LvVm *v = (LvVm *)vm;
 
+	g_mutex_lock(&v->lv->lock);
+	if (v->name && g_hash_table_lookup(v->lv->vms, v->name) == v)
+		g_hash_table_remove(v->lv->vms, v->name);
+	g_mutex_unlock(&v->lv->lock);
 	for (guint i = 0; i < 2; i++) {
 		g_clear_object(&v->streams[i]);
 		pump_close(&v->ports[i]);
 	}
 	pump_close(&v->console);
 	if (v->dom) {
-		if (virDomainIsActive(v->dom) == 1)
-			virDomainDestroy(v->dom);
-		virDomainFree(v->dom);
-	}
-	if (v->name) {
-		g_mutex_lock(&v->lv->lock);
-		g_hash_table_remove(v->lv->live, v->name);
-		g_mutex_unlock(&v->lv->lock);
+		if (v->lv->destroyer)
+			g_thread_pool_push(v->lv->destroyer, v->dom, NULL);
+		else
+			destroy_job(v->dom, v->lv);
 	}
 	if (v->transcript)
 		fclose(v->transcript);
@@ -1550,6 +1517,7 @@ static HhVm *lv_start(HhVmBackend *b, const HhVmConfig *cfg,
 	g_mutex_lock(&lv->lock);
 	g_hash_table_replace(lv->live, g_strdup(v->name), v->dom);
 	virDomainRef(v->dom);
+	g_hash_table_replace(lv->vms, v->name, v);
 	g_mutex_unlock(&lv->lock);
 	if (hh_spawn_interrupted()) {
 		g_set_error(error, HH_ERROR, HH_ERROR_CANCELLED, "interrupted");
@@ -1599,7 +1567,9 @@ static gboolean lv_wait(HhVm *vm, guint timeout_ms, unsigned int flags,
 	LvVm *v = (LvVm *)vm;
 	gint64 deadline = hh_now_ms() + timeout_ms;
 
-	while (lv_running(vm)) {
+	/* The guest's shutdown (libvirt's lifecycle event) is the end; the
+	 * domain's teardown goes on without the cell. */
+	while (!g_atomic_int_get(&v->powered_off) && lv_running(vm)) {
 		if (hh_spawn_interrupted()) {
 			g_set_error(error, HH_ERROR, HH_ERROR_CANCELLED,
 				    "interrupted");
@@ -1612,9 +1582,11 @@ static gboolean lv_wait(HhVm *vm, guint timeout_ms, unsigned int flags,
 				    v->name, timeout_ms);
 			return FALSE;
 		}
-		g_usleep(20 * 1000);
+		g_usleep(5 * 1000);
 	}
-	tlog(v, "domain ended");
+	tlog(v, "the guest powered off");
+	for (guint i = 0; i < 2; i++)
+		pump_drain(v->ports[i], hh_now_ms() + 500);
 	return TRUE;
 }
 
@@ -1622,7 +1594,10 @@ static void lv_kill(HhVm *vm, unsigned int flags)
 {
 	LvVm *v = (LvVm *)vm;
 
-	if (v->dom && virDomainIsActive(v->dom) == 1) {
+	/* A guest that powered off is destroyed when the VM is freed, out of
+	 * the cell's way; any other is destroyed now. */
+	if (v->dom && !g_atomic_int_get(&v->powered_off) &&
+	    virDomainIsActive(v->dom) == 1) {
 		tlog(v, "virDomainDestroy");
 		virDomainDestroy(v->dom);
 	}

@@ -5,6 +5,7 @@
 #include "result.h"
 #include "vm.h"
 #include "logcheck.h"
+#include "libvirt-save-image.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -189,12 +190,79 @@ static void test_result_round_trip(void)
 	g_rmdir(other);
 }
 
+static void put32(guint8 *at, guint32 v)
+{
+	v = GUINT32_TO_LE(v);
+	memcpy(at, &v, 4);
+}
+
+/* A save image header as libvirt writes it: XML, cookie, zero padding. */
+static guint8 *fake_image(gsize *len)
+{
+	static const char xml[] = "<domain><name>hh-snap-0123</name><uuid>"
+		"11111111-2222-3333-4444-555555555555</uuid></domain>";
+	static const char cookie[] = "<qemu-migration><name>hh-snap-0123"
+		"</name><uuid>11111111-2222-3333-4444-555555555555</uuid>"
+		"</qemu-migration>";
+	gsize data_len = sizeof(xml) + sizeof(cookie) + 4096;
+	guint8 *b = g_malloc0(HH_SAVE_IMAGE_HEADER + data_len);
+
+	memcpy(b, "LibvirtQemudSave", 16);
+	put32(b + 16, 2);
+	put32(b + 20, (guint32)data_len);
+	put32(b + 32, sizeof(xml));
+	memcpy(b + HH_SAVE_IMAGE_HEADER, xml, sizeof(xml));
+	memcpy(b + HH_SAVE_IMAGE_HEADER + sizeof(xml), cookie, sizeof(cookie));
+	*len = HH_SAVE_IMAGE_HEADER + data_len;
+	return b;
+}
+
+static void test_save_image_rename(void)
+{
+	gsize len;
+	g_autofree guint8 *img = fake_image(&len);
+	g_autofree guint8 *out = NULL;
+	g_autoptr(GError) err = NULL;
+	const char *name = "hh-20261130-101010-abcd-stock-numa2-node1-512m-boot";
+	const char *uuid = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+	const char *xml, *cookie;
+	guint32 off;
+
+	g_assert_cmpuint(hh_save_image_header_size(img, len), ==, len);
+	out = hh_save_image_rename(img, len, name, uuid, &err);
+	g_assert_no_error(err);
+	xml = (const char *)out + HH_SAVE_IMAGE_HEADER;
+	g_assert_nonnull(strstr(xml, name));
+	g_assert_nonnull(strstr(xml, uuid));
+	g_assert_null(strstr(xml, "hh-snap-0123"));
+	g_assert_null(strstr(xml, "11111111-"));
+	memcpy(&off, out + 32, 4);
+	off = GUINT32_FROM_LE(off);
+	g_assert_cmpuint(off, ==, strlen(xml) + 1);
+	cookie = xml + off;
+	g_assert_true(g_str_has_prefix(cookie, "<qemu-migration>"));
+	g_assert_nonnull(strstr(cookie, name));
+	g_assert_nonnull(strstr(cookie, uuid));
+	/* Header words other than the cookie offset are kept. */
+	g_assert_cmpmem(out, 32, img, 32);
+	/* Not an image; an image whose data_len runs past the end. */
+	memcpy(img, "NotLibvirtSave!!", 16);
+	g_assert_cmpuint(hh_save_image_header_size(img, len), ==, 0);
+	g_assert_null(hh_save_image_rename(img, len, name, uuid, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_FAILED);
+	g_clear_error(&err);
+	memcpy(img, "LibvirtQemudSave", 16);
+	g_assert_null(hh_save_image_rename(img, len - 1, name, uuid, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_FAILED);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/vm/unsupported-operations-say-so", test_unsupported_operations);
 	g_test_add_func("/vm/backends-by-name", test_backends_by_name);
 	g_test_add_func("/result/repeat-names", test_repeat_names);
+	g_test_add_func("/libvirt/save-image-renamed", test_save_image_rename);
 	g_test_add_func("/result/written-and-read-in-one-place", test_result_round_trip);
 	return g_test_run();
 }
