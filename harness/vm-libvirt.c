@@ -63,6 +63,7 @@ typedef struct {
 	GThreadPool *destroyer;	/* domains destroyed after their cell */
 	int lifecycle_cb;
 	int interrupt_timer;
+	gboolean interrupted;	/* event loop thread only */
 	unsigned long lib_version, hv_version;
 } Lv;
 
@@ -719,6 +720,11 @@ static char *domain_xml(const HhVmConfig *cfg, const char *name,
 
 /* ---- the connection ---- */
 
+static void domain_unref(gpointer dom)
+{
+	virDomainFree(dom);
+}
+
 /* A root of the embedded driver no other process uses: roots/N, N the
  * first whose lock is free.  What a dead process left there is ours. */
 static char *embed_root(int *lock_fd, GError **error)
@@ -800,20 +806,40 @@ static gboolean embed_prepare(const char *root, GError **error)
 	return TRUE;
 }
 
+static gpointer destroy_all(gpointer data)
+{
+	GPtrArray *doms = data;
+
+	for (guint i = 0; i < doms->len; i++)
+		virDomainDestroy(doms->pdata[i]);
+	g_ptr_array_unref(doms);
+	return NULL;
+}
+
+/*
+ * A signal: every guest goes at once, whatever the cells do.  Runs on
+ * libvirt's event loop thread, which must not block in a libvirt call (the
+ * destroys need that loop), so another thread destroys them.
+ */
 static void on_interrupt_check(int timer, void *data)
 {
 	Lv *lv = data;
+	GPtrArray *doms;
 	GHashTableIter it;
 	gpointer dom;
 
-	if (!hh_spawn_interrupted())
+	if (!hh_spawn_interrupted() || lv->interrupted)
 		return;
-	/* A signal: every guest goes at once, whatever the cells do. */
+	lv->interrupted = TRUE;
+	doms = g_ptr_array_new_with_free_func((GDestroyNotify)domain_unref);
 	g_mutex_lock(&lv->lock);
 	g_hash_table_iter_init(&it, lv->live);
-	while (g_hash_table_iter_next(&it, NULL, &dom))
-		virDomainDestroy(dom);
+	while (g_hash_table_iter_next(&it, NULL, &dom)) {
+		virDomainRef(dom);
+		g_ptr_array_add(doms, dom);
+	}
 	g_mutex_unlock(&lv->lock);
+	g_thread_unref(g_thread_new("hh-libvirt-destroy", destroy_all, doms));
 }
 
 static void on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
@@ -873,11 +899,6 @@ static void lv_close(HhVmBackend *b)
 	g_free(lv->root);
 	g_free(b->uri);
 	g_free(lv);
-}
-
-static void domain_unref(gpointer dom)
-{
-	virDomainFree(dom);
 }
 
 HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error);
