@@ -1859,10 +1859,8 @@ static gboolean lv_vcpu_add(HhVm *vm, const char *id, gint node, gint socket,
 		return TRUE;
 	}
 	g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
-		    "no free vCPU%s%s%s%s for %s", node >= 0 ? " on node " : "",
-		    node >= 0 ? g_strdup_printf("%d", node) : "",
-		    socket >= 0 ? " in socket " : "",
-		    socket >= 0 ? g_strdup_printf("%d", socket) : "", id);
+		    "no free vCPU for %s (node %d, socket %d; -1: any)", id,
+		    node, socket);
 	return FALSE;
 }
 
