@@ -25,6 +25,7 @@
 #include "util.h"
 #include "hh-protocol.h"
 #include "libvirt-save-image.h"
+#include "libvirt-stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +50,6 @@
 #define POOL_NAME "hotplug-harness"
 #define POOL_PATH "/var/lib/libvirt/hotplug-harness"
 #define STATE_HANDLE "hotplug-harness libvirt state\n"
-#define PUMP_BUF 65536
 
 typedef struct {
 	HhVmBackend parent;
@@ -164,8 +164,6 @@ static void set_virt_error(GError **error, int code, const char *fmt, ...)
 	g_set_error(error, HH_ERROR, code, "%s: %s", what, last_error());
 }
 
-typedef struct _Pump Pump;
-
 typedef struct {
 	HhVm parent;
 	Lv *lv;
@@ -176,8 +174,8 @@ typedef struct {
 	char *restore_copy;	/* this VM's copy of a saved state */
 	FILE *transcript;
 	GMutex tlock;
-	Pump *console;
-	Pump *ports[2];		/* control, log */
+	HhLvPump *console;
+	HhLvPump *ports[2];	/* control, log */
 	GIOStream *streams[2];
 	const HhVariant *variant;	/* not owned */
 	GHashTable *vcpus;	/* scenario id -> vcpu number */
@@ -205,225 +203,6 @@ static void tlog(LvVm *v, const char *fmt, ...)
 	fputc('\n', v->transcript);
 	fflush(v->transcript);
 	g_mutex_unlock(&v->tlock);
-}
-
-/* ---- stream pumps: libvirt stream <-> a socket pair (or a file) ---- */
-
-struct _Pump {
-	gint refs;
-	GMutex lock;
-	virStreamPtr st;
-	int fd;			/* our end of the pair, or the console file */
-	gboolean to_file;	/* console: stream -> fd only */
-	int watch;		/* virEventAddHandle id on fd, or -1 */
-	char *pending;		/* fd -> stream bytes not sent yet */
-	gsize npending;
-	gboolean dead;
-	gint64 last_rx;		/* when the stream last gave data (ms) */
-};
-
-static void pump_unref(void *p)
-{
-	Pump *pu = p;
-
-	if (!g_atomic_int_dec_and_test(&pu->refs))
-		return;
-	if (pu->st)
-		virStreamFree(pu->st);
-	if (pu->fd >= 0)
-		close(pu->fd);
-	g_free(pu->pending);
-	g_mutex_clear(&pu->lock);
-	g_free(pu);
-}
-
-static gboolean write_all(int fd, const char *buf, gsize len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return FALSE;
-		buf += n;
-		len -= (gsize)n;
-	}
-	return TRUE;
-}
-
-/* Called with pu->lock held: no more traffic either way. */
-static void pump_stop_locked(Pump *pu)
-{
-	if (pu->dead)
-		return;
-	pu->dead = TRUE;
-	if (pu->watch >= 0)
-		virEventRemoveHandle(pu->watch);
-	pu->watch = -1;
-	virStreamEventRemoveCallback(pu->st);
-	virStreamAbort(pu->st);
-	/* The reader sees end of stream. */
-	if (!pu->to_file)
-		shutdown(pu->fd, SHUT_RDWR);
-}
-
-static void pump_update_events(Pump *pu)
-{
-	int sev = VIR_STREAM_EVENT_READABLE;
-
-	if (pu->npending)
-		sev |= VIR_STREAM_EVENT_WRITABLE;
-	virStreamEventUpdateCallback(pu->st, sev);
-	if (pu->watch >= 0)
-		virEventUpdateHandle(pu->watch, pu->npending ? 0 :
-					  VIR_EVENT_HANDLE_READABLE);
-}
-
-static void pump_send_pending(Pump *pu)
-{
-	while (pu->npending) {
-		int n = virStreamSend(pu->st, pu->pending, pu->npending);
-
-		if (n == -2)
-			break;
-		if (n < 0) {
-			pump_stop_locked(pu);
-			return;
-		}
-		memmove(pu->pending, pu->pending + n, pu->npending - (gsize)n);
-		pu->npending -= (gsize)n;
-	}
-	pump_update_events(pu);
-}
-
-static void on_stream(virStreamPtr st, int events, void *data)
-{
-	Pump *pu = data;
-	char buf[PUMP_BUF];
-
-	g_mutex_lock(&pu->lock);
-	if (pu->dead)
-		goto out;
-	if (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP)) {
-		pump_stop_locked(pu);
-		goto out;
-	}
-	if (events & VIR_STREAM_EVENT_WRITABLE)
-		pump_send_pending(pu);
-	if (!pu->dead && (events & VIR_STREAM_EVENT_READABLE)) {
-		for (;;) {
-			int n = virStreamRecv(st, buf, sizeof(buf));
-
-			if (n == -2)
-				break;
-			if (n <= 0 || !write_all(pu->fd, buf, (gsize)n)) {
-				pump_stop_locked(pu);
-				break;
-			}
-			pu->last_rx = hh_now_ms();
-		}
-	}
-out:
-	g_mutex_unlock(&pu->lock);
-}
-
-static void on_fd(int watch, int fd, int events, void *data)
-{
-	Pump *pu = data;
-
-	g_mutex_lock(&pu->lock);
-	if (!pu->dead && !pu->npending) {
-		pu->pending = g_realloc(pu->pending, PUMP_BUF);
-		ssize_t n = read(fd, pu->pending, PUMP_BUF);
-
-		if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
-			pump_stop_locked(pu);
-		else if (n > 0) {
-			pu->npending = (gsize)n;
-			pump_send_pending(pu);
-		}
-	}
-	g_mutex_unlock(&pu->lock);
-}
-
-/* A pump for st; *peer (if not to_file) is the cell's end. */
-static Pump *pump_new(virStreamPtr st, int file_fd, int *peer, GError **error)
-{
-	Pump *pu = g_new0(Pump, 1);
-	int sv[2];
-
-	g_atomic_int_set(&pu->refs, 1);
-	g_mutex_init(&pu->lock);
-	pu->st = st;
-	pu->watch = -1;
-	if (file_fd >= 0) {
-		pu->fd = file_fd;
-		pu->to_file = TRUE;
-	} else {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-			g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
-				    "socketpair: %s", g_strerror(errno));
-			pu->fd = -1;
-			pump_unref(pu);
-			return NULL;
-		}
-		pu->fd = sv[0];
-		*peer = sv[1];
-		fcntl(pu->fd, F_SETFL, fcntl(pu->fd, F_GETFL) | O_NONBLOCK);
-	}
-	g_atomic_int_inc(&pu->refs);
-	if (virStreamEventAddCallback(st, VIR_STREAM_EVENT_READABLE, on_stream,
-				      pu, pump_unref) < 0) {
-		g_atomic_int_dec_and_test(&pu->refs);
-		set_virt_error(error, HH_ERROR_QEMU, "watching a stream");
-		pu->dead = TRUE;
-		pump_unref(pu);
-		return NULL;
-	}
-	if (!pu->to_file) {
-		g_atomic_int_inc(&pu->refs);
-		pu->watch = virEventAddHandle(pu->fd, VIR_EVENT_HANDLE_READABLE,
-					      on_fd, pu, pump_unref);
-		if (pu->watch < 0)
-			g_atomic_int_dec_and_test(&pu->refs);
-	}
-	return pu;
-}
-
-static void pump_close(Pump **pp)
-{
-	Pump *pu = *pp;
-
-	if (!pu)
-		return;
-	g_mutex_lock(&pu->lock);
-	pump_stop_locked(pu);
-	g_mutex_unlock(&pu->lock);
-	pump_unref(pu);
-	*pp = NULL;
-}
-
-/* After the guest powered off: what it wrote last reaches the cell, then
- * the cell's end of the port sees end of file (QEMU itself lives on a
- * little, libvirt tearing it down). */
-static void pump_drain(Pump *pu, gint64 deadline)
-{
-	if (!pu)
-		return;
-	while (hh_now_ms() < deadline) {
-		gint64 idle;
-
-		g_mutex_lock(&pu->lock);
-		idle = hh_now_ms() - pu->last_rx;
-		g_mutex_unlock(&pu->lock);
-		if (idle >= 30)
-			break;
-		g_usleep(10 * 1000);
-	}
-	g_mutex_lock(&pu->lock);
-	pump_stop_locked(pu);
-	g_mutex_unlock(&pu->lock);
 }
 
 /* ---- domain XML ---- */
@@ -1369,9 +1148,9 @@ static void lv_free_vm(HhVm *vm)
 	g_mutex_unlock(&v->lv->lock);
 	for (guint i = 0; i < 2; i++) {
 		g_clear_object(&v->streams[i]);
-		pump_close(&v->ports[i]);
+		hh_lv_pump_close(&v->ports[i]);
 	}
-	pump_close(&v->console);
+	hh_lv_pump_close(&v->console);
 	if (v->dom) {
 		if (v->lv->destroyer)
 			g_thread_pool_push(v->lv->destroyer, v->dom, NULL);
@@ -1417,13 +1196,10 @@ static gboolean open_streams(LvVm *v, const char *console_log,
 			virStreamFree(st);
 		return FALSE;
 	}
-	v->console = pump_new(st, fd, NULL, error);
+	v->console = hh_lv_pump_to_file(st, fd, error);
 	if (!v->console)
 		return FALSE;
 	for (guint i = 0; i < 2; i++) {
-		int peer = -1;
-		g_autoptr(GSocket) sock = NULL;
-
 		st = virStreamNew(v->lv->conn, VIR_STREAM_NONBLOCK);
 		if (!st || virDomainOpenChannel(v->dom, names[i], st, 0) < 0) {
 			set_virt_error(error, HH_ERROR_QEMU,
@@ -1433,16 +1209,9 @@ static gboolean open_streams(LvVm *v, const char *console_log,
 				virStreamFree(st);
 			return FALSE;
 		}
-		v->ports[i] = pump_new(st, -1, &peer, error);
-		if (!v->ports[i])
+		v->streams[i] = hh_lv_pump_to_stream(st, &v->ports[i], error);
+		if (!v->streams[i])
 			return FALSE;
-		sock = g_socket_new_from_fd(peer, error);
-		if (!sock) {
-			close(peer);
-			return FALSE;
-		}
-		v->streams[i] = G_IO_STREAM(
-			g_socket_connection_factory_create_connection(sock));
 	}
 	tlog(v, "opened console and channels %s, %s", names[0], names[1]);
 	return TRUE;
@@ -1607,7 +1376,7 @@ static gboolean lv_wait(HhVm *vm, guint timeout_ms, unsigned int flags,
 	}
 	tlog(v, "the guest powered off");
 	for (guint i = 0; i < 2; i++)
-		pump_drain(v->ports[i], hh_now_ms() + 500);
+		hh_lv_pump_drain(v->ports[i], hh_now_ms() + 500);
 	return TRUE;
 }
 
