@@ -92,6 +92,17 @@ else
 	not_ok "no qemu of the libvirt run is left" "$(cat "$tmp/left")"
 fi
 
+# What a new user runs first: the default matrix, on libvirt.
+"$HH" run --quiet --backend libvirt --results "$tmp/def" >"$tmp/def.ktap" 2>"$tmp/def.err"
+def_status=$?
+if [ "$def_status" -eq 0 ] && grep -q '^ok 3 ' "$tmp/def.ktap" &&
+	! grep -q '^not ok\|# SKIP' "$tmp/def.ktap"; then
+	ok "run --backend libvirt passes the default matrix, no cell skipped"
+else
+	not_ok "run --backend libvirt passes the default matrix, no cell skipped" \
+		"exit $def_status" "$(cat "$tmp/def.ktap")" "$(tail -n 20 "$tmp/def.err")"
+fi
+
 # A layout libvirt cannot describe is skipped, saying why, never booted
 # differently.
 "$HH" run --quiet --backend libvirt --matrix configs/check.matrix \
