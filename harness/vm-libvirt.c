@@ -1421,8 +1421,10 @@ static char *lv_last_words(HhVm *vm)
 	lines = g_strsplit(g_strstrip(text), "\n", -1);
 	keep = g_ptr_array_new();
 	for (guint i = 0; lines[i]; i++) {
-		if (g_str_has_prefix(lines[i], "qemu") ||
-		    strstr(lines[i], "qemu-system"))
+		const char *p = strstr(lines[i], "qemu-system-");
+
+		/* "...Z qemu-system-x86_64: message", not the command line */
+		if (p && p[strcspn(p, " :")] == ':')
 			g_ptr_array_add(keep, lines[i]);
 	}
 	n = keep->len;

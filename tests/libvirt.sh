@@ -92,6 +92,18 @@ else
 	not_ok "no qemu of the libvirt run is left" "$(cat "$tmp/left")"
 fi
 
+# A restore that fails (QEMU killed as it starts) boots the cell cold.
+HH_FAULT_KILL_RESTORE=1 "$HH" run --quiet --backend libvirt --keep-going \
+	--matrix configs/check.matrix --results "$tmp/fault" \
+	--only 'stock/mem2g-of-3g/sysfs-probe-*' >"$tmp/fault.ktap" 2>"$tmp/fault.err"
+if [ "$(grep -c '^ok ' "$tmp/fault.ktap")" -eq 2 ] &&
+	grep -q '"boot" : "cold (restore failed: ' "$tmp"/fault/2*/stock/mem2g-of-3g/sysfs-probe-online/result.json; then
+	ok "a failed libvirt restore falls back to a cold boot and the cells pass"
+else
+	not_ok "a failed libvirt restore falls back to a cold boot and the cells pass" \
+		"$(cat "$tmp/fault.ktap")" "$(tail -n 20 "$tmp/fault.err")"
+fi
+
 # What a new user runs first: the default matrix, on libvirt.
 "$HH" run --quiet --backend libvirt --results "$tmp/def" >"$tmp/def.ktap" 2>"$tmp/def.err"
 def_status=$?
