@@ -1,5 +1,5 @@
 #!/bin/sh
-# Boots configs/check.matrix on the stock 6.1 kernel (built through the
+# Boots configs/check.matrix on the 6.1 and 6.12 kernels (built through the
 # cache) and checks each cell's verdict and the files a user relies on.
 # Every matrix cell is one TAP line; an expected crash is a TODO (XFAIL).
 . "${HH_SRCDIR:-.}/tests/lib.sh"
