@@ -745,3 +745,47 @@ out:
 		record(s, r);
 	return g_steal_pointer(&r);
 }
+
+/* The value of "NAME = value" in a kernel Makefile, or -1. */
+static gint makefile_number(const char *text, const char *name)
+{
+	g_autofree char *pattern = g_strdup_printf("^%s\\s*=\\s*(\\d+)\\s*$",
+						   name);
+	g_autoptr(GRegex) re = g_regex_new(pattern, G_REGEX_MULTILINE, 0, NULL);
+	g_autoptr(GMatchInfo) m = NULL;
+	g_autofree char *digits = NULL;
+
+	if (!re || !g_regex_match(re, text, 0, &m))
+		return -1;
+	digits = g_match_info_fetch(m, 1);
+	return (gint)g_ascii_strtoll(digits, NULL, 10);
+}
+
+char *hh_bisect_series_for(const char *tree, GError **error)
+{
+	g_autofree char *mk = g_build_filename(tree, "Makefile", NULL);
+	g_autofree char *text = NULL, *rel = NULL, *dir = NULL;
+	gint version, patchlevel;
+
+	if (!g_file_get_contents(mk, &text, NULL, error))
+		return NULL;
+	version = makefile_number(text, "VERSION");
+	patchlevel = makefile_number(text, "PATCHLEVEL");
+	if (version < 0 || patchlevel < 0) {
+		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+			    "%s: no VERSION and PATCHLEVEL: is %s a kernel "
+			    "tree? (give --patches DIR or --no-patches)", mk,
+			    tree);
+		return NULL;
+	}
+	rel = g_strdup_printf("kernel-patches/%d.%d", version, patchlevel);
+	dir = hh_data_path(rel);
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+			    "%s is Linux %d.%d, and the project has no emulator "
+			    "series for it (%s); give --patches DIR or "
+			    "--no-patches", tree, version, patchlevel, dir);
+		return NULL;
+	}
+	return g_steal_pointer(&dir);
+}

@@ -92,4 +92,9 @@ guint hh_bisect_kill_orphans(const char *tree);
 /* The top level of the git tree holding dir. */
 char *hh_bisect_toplevel(const char *dir, GError **error);
 
+/* The emulator series that matches a kernel tree: kernel-patches/V.P for
+ * the VERSION and PATCHLEVEL of its top Makefile; an error naming them
+ * if the project has no such series. */
+char *hh_bisect_series_for(const char *tree, GError **error);
+
 #endif

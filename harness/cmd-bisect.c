@@ -54,7 +54,8 @@ static void add_common_entries(GOptionContext *ctx, Opts *o)
 		  "do not apply the emulator series to commits that lack it",
 		  NULL },
 		{ "patches", 'p', 0, G_OPTION_ARG_FILENAME, &o->patches,
-		  "the series (default kernel-patches/6.1)", "DIR" },
+		  "the series (default: kernel-patches/V.P for the tree's "
+		  "VERSION.PATCHLEVEL)", "DIR" },
 		{ "fragments", 'f', 0, G_OPTION_ARG_FILENAME, &o->fragments,
 		  "*.config fragments (default configs/kernel)", "DIR" },
 		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &o->state,
@@ -94,9 +95,12 @@ static gboolean fill_step(Opts *o, HhBisectStep *s, guint default_runs,
 		g_free(s->matrix);
 		s->matrix = abs;
 	}
-	s->patches_dir = o->no_patches ? NULL :
-			 o->patches ? g_canonicalize_filename(o->patches, NULL) :
-				      hh_data_path("kernel-patches/6.1");
+	if (o->no_patches)
+		s->patches_dir = NULL;
+	else if (o->patches)
+		s->patches_dir = g_canonicalize_filename(o->patches, NULL);
+	else if (!(s->patches_dir = hh_bisect_series_for(s->tree, error)))
+		return FALSE;
 	s->fragments_dir = o->fragments ?
 		g_canonicalize_filename(o->fragments, NULL) :
 		hh_data_path("configs/kernel");

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bisect: which failures carry the signature of the one bisected. */
 #include "bisect.h"
+#include "hh-error.h"
+#include "paths.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 static GPtrArray *signatures_of(const char *json)
 {
@@ -61,9 +64,49 @@ static void test_matching(void)
 	g_assert_false(hh_bisect_signature_matches(want, other));
 }
 
+/* The series follows the tree's VERSION.PATCHLEVEL. */
+static void test_series_for_tree(void)
+{
+	static const struct {
+		const char *makefile, *want;	/* want NULL: an error */
+	} cases[] = {
+		{ "# SPDX\nVERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\n",
+		  "kernel-patches/6.1" },
+		{ "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\n",
+		  "kernel-patches/6.12" },
+		{ "VERSION = 5\nPATCHLEVEL = 10\n", NULL },
+		{ "all:\n\techo not a kernel\n", NULL },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *dir = g_dir_make_tmp("hh-test-tree-XXXXXX", NULL);
+		g_autofree char *mk = g_build_filename(dir, "Makefile", NULL);
+		g_autofree char *got = NULL;
+		g_autoptr(GError) err = NULL;
+
+		g_assert_true(g_file_set_contents(mk, cases[i].makefile, -1, NULL));
+		got = hh_bisect_series_for(dir, &err);
+		if (cases[i].want) {
+			g_assert_no_error(err);
+			g_assert_true(g_str_has_suffix(got, cases[i].want));
+			g_assert_true(g_file_test(got, G_FILE_TEST_IS_DIR));
+		} else {
+			g_assert_null(got);
+			g_assert_error(err, HH_ERROR, HH_ERROR_USAGE);
+		}
+		g_unlink(mk);
+		g_rmdir(dir);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	/* The series of this source tree, not of an installed copy. */
+	g_setenv("HH_DATADIR", HH_SRCDIR, FALSE);
+	hh_paths_init();
+	g_test_add_func("/bisect/series-follows-the-tree-version",
+			test_series_for_tree);
 	g_test_add_func("/bisect/signature-is-crash-titles-else-failed-step",
 			test_signatures);
 	g_test_add_func("/bisect/only-the-same-failure-matches", test_matching);
