@@ -246,13 +246,11 @@ static void attr(Xml *x, const char *name, const char *fmt, ...)
 
 static void attr(Xml *x, const char *name, const char *fmt, ...)
 {
-	g_autofree char *v = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	v = g_strdup_vprintf(fmt, ap);
+	xmlTextWriterWriteVFormatAttribute(x->w, BAD_CAST name, fmt, ap);
 	va_end(ap);
-	xmlTextWriterWriteAttribute(x->w, BAD_CAST name, BAD_CAST v);
 }
 
 static void text_el(Xml *x, const char *name, const char *fmt, ...)
@@ -260,13 +258,11 @@ static void text_el(Xml *x, const char *name, const char *fmt, ...)
 
 static void text_el(Xml *x, const char *name, const char *fmt, ...)
 {
-	g_autofree char *v = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	v = g_strdup_vprintf(fmt, ap);
+	xmlTextWriterWriteVFormatElement(x->w, BAD_CAST name, fmt, ap);
 	va_end(ap);
-	xmlTextWriterWriteElement(x->w, BAD_CAST name, BAD_CAST v);
 }
 
 /* "a-b,c" of the vCPUs of the sockets bound to node n. */
