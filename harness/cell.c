@@ -17,8 +17,6 @@
 #include "spawn.h"
 #include "util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <unistd.h>
 #include <stdio.h>

@@ -676,8 +676,6 @@ static void lv_close(HhVmBackend *b)
 	g_free(lv);
 }
 
-HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error);
-
 HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error)
 {
 	Lv *lv = g_new0(Lv, 1);

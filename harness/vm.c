@@ -59,10 +59,6 @@ gboolean hh_vm_backend_known(const char *name)
 	return FALSE;
 }
 
-/* The libvirt backend opens its connection in its own file; QEMU needs
- * nothing but the table. */
-HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error);
-
 HhVmBackend *hh_vm_backend_open(const char *name, const char *uri,
 				GError **error)
 {

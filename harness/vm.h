@@ -140,6 +140,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhVm, hh_vm_free)
 extern const HhVmBackendOps hh_vm_backend_qemu;
 #ifdef HAVE_LIBVIRT
 extern const HhVmBackendOps hh_vm_backend_libvirt;
+/* The libvirt backend's connection (uri NULL: the embedded driver). */
+HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error);
 #endif
 
 /*
