@@ -47,6 +47,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE cells ADD COLUMN shutdown_ms INTEGER;"
 	"ALTER TABLE cells ADD COLUMN failed_step TEXT;"
 	"CREATE INDEX cells_by_name ON cells(name);",
+	/* 3: several hosts: which ran the cell, when it began, and how many
+	 * tries were lost with their host. */
+	"ALTER TABLE cells ADD COLUMN host TEXT;"
+	"ALTER TABLE cells ADD COLUMN start_ms INTEGER;"
+	"ALTER TABLE cells ADD COLUMN lost_attempts INTEGER;",
 };
 
 void hh_archive_run_free(HhArchiveRun *r)
@@ -93,6 +98,7 @@ void hh_archive_cell_free(HhArchiveCell *c)
 	g_free(c->boot);
 	g_free(c->dir);
 	g_free(c->failed_step);
+	g_free(c->host);
 	if (c->crashes)
 		g_ptr_array_unref(c->crashes);
 	g_free(c);
@@ -286,13 +292,16 @@ static gboolean cell_txn(HhArchive *a, const char *run_id,
 	g_autofree char *steps_ms = g_strdup_printf("%" G_GINT64_FORMAT, c->steps_ms);
 	g_autofree char *shutdown_ms = g_strdup_printf("%" G_GINT64_FORMAT,
 						       c->shutdown_ms);
+	g_autofree char *start_ms = g_strdup_printf("%" G_GINT64_FORMAT,
+						    c->start_ms);
+	g_autofree char *lost = g_strdup_printf("%u", c->lost_attempts);
 	const char *t[] = { run_id, c->name, NUL_TEXT(c->kernel),
 			    NUL_TEXT(c->variant), NUL_TEXT(c->scenario),
 			    c->status, NUL_TEXT(c->reason), NUL_TEXT(c->phase),
 			    NUL_TEXT(c->boot), boot_ms, total_ms,
 			    c->expected_crash ? "1" : "0", NUL_TEXT(c->dir),
 			    steps_ms, shutdown_ms, NUL_TEXT(c->failed_step),
-			    NULL };
+			    NUL_TEXT(c->host), start_ms, lost, NULL };
 	sqlite3_stmt *st;
 
 	/* IMMEDIATE: take the write lock now (waiting for another process
@@ -307,8 +316,9 @@ static gboolean cell_txn(HhArchive *a, const char *run_id,
 	st = prepare(a, "INSERT OR REPLACE INTO cells (run_id, name, kernel, "
 			"variant, scenario, status, reason, phase, boot, "
 			"boot_ms, total_ms, expected_crash, dir, steps_ms, "
-			"shutdown_ms, failed_step) VALUES "
-			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t,
+			"shutdown_ms, failed_step, host, start_ms, "
+			"lost_attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			"?, ?, ?, ?, ?, ?, ?, ?, ?)", t,
 		     error);
 	if (!st || !step_done(a, st, "recording a cell", error))
 		goto rollback;
@@ -414,7 +424,8 @@ GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,
 		" boot, dir, boot_ms, total_ms, expected_crash,"
 		" (SELECT group_concat(title, char(10)) FROM crashes k"
 		"  WHERE k.run_id = c.run_id AND k.cell = c.name),"
-		" steps_ms, shutdown_ms, failed_step"
+		" steps_ms, shutdown_ms, failed_step, host, start_ms,"
+		" lost_attempts"
 		" FROM cells c WHERE run_id = ? ORDER BY name", t, error);
 	int rc;
 
@@ -439,6 +450,9 @@ GPtrArray *hh_archive_cells(HhArchive *a, const char *run_id,
 		c->steps_ms = sqlite3_column_int64(st, 13);
 		c->shutdown_ms = sqlite3_column_int64(st, 14);
 		c->failed_step = col(st, 15);
+		c->host = col(st, 16);
+		c->start_ms = sqlite3_column_int64(st, 17);
+		c->lost_attempts = (guint)sqlite3_column_int(st, 18);
 		c->crashes = g_ptr_array_new_with_free_func(g_free);
 		if (titles) {
 			g_auto(GStrv) v = g_strsplit(titles, "\n", -1);

@@ -47,6 +47,9 @@ typedef struct {
 	char *failed_step;	/* "line L: TEXT", or NULL */
 	gboolean expected_crash;
 	GPtrArray *crashes;	/* titles (char*) */
+	char *host;		/* the machine that ran it */
+	gint64 start_ms;	/* wall clock, Unix milliseconds; 0 unknown */
+	guint lost_attempts;	/* tries lost with their host */
 } HhArchiveCell;
 
 typedef struct {
@@ -79,7 +82,7 @@ HhArchive *hh_archive_open(const char *path, GError **error);
 void hh_archive_close(HhArchive *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhArchive, hh_archive_close)
 
-#define HH_ARCHIVE_SCHEMA 2
+#define HH_ARCHIVE_SCHEMA 3
 
 gboolean hh_archive_run_begin(HhArchive *a, const HhArchiveRun *run,
 			      GError **error);

@@ -698,6 +698,13 @@ static void analyse_log(Cell *c)
 	}
 }
 
+const char *hh_cell_host(const HhCellSpec *spec)
+{
+	if (spec->host)
+		return spec->host;
+	return spec->backend->uri ? spec->backend->uri : g_get_host_name();
+}
+
 static void write_result(Cell *c)
 {
 	const HhCellSpec *spec = c->spec;
@@ -710,6 +717,8 @@ static void write_result(Cell *c)
 		.accel = spec->accel == HH_ACCEL_KVM ? "kvm" : "tcg",
 		.backend = spec->backend->ops->name,
 		.connect = spec->backend->uri, .rerun = spec->rerun,
+		.host = hh_cell_host(spec),
+		.attempts = spec->attempts,
 	};
 
 	if (!hh_result_write(spec->dir, &h, c->result, &err))
@@ -832,6 +841,7 @@ HhCellResult *hh_cell_run(const HhCellSpec *spec)
 	g_main_context_push_thread_default(ctx);
 	c.t0 = hh_now_ms();
 	c.result = hh_cell_result_new();
+	c.result->started_us = g_get_real_time();
 	c.outcomes = c.result->steps;
 	c.matches = g_ptr_array_new_with_free_func(g_free);
 	c.baseline = g_hash_table_new_full(NULL, NULL, NULL, g_free);

@@ -35,11 +35,17 @@ typedef struct {
 	char *rerun;		/* the command that re-runs just this cell */
 	HhSnapshot *snapshot;	/* start from this saved state; NULL: cold */
 	guint repeat_index;
+	const char *host;	/* the host's label (several hosts), or NULL */
+	const GPtrArray *attempts;	/* char*: earlier tries on lost hosts */
 } HhCellSpec;
 
 /* Runs the cell, writes its files into spec->dir and returns the verdict.
  * Never fails: harness trouble is the verdict "error". */
 HhCellResult *hh_cell_run(const HhCellSpec *spec);
+
+/* The machine that runs the cell: the host's label, the libvirt URI, or
+ * this machine's name. */
+const char *hh_cell_host(const HhCellSpec *spec);
 
 /* The whole kernel command line of a cell (newly allocated). */
 char *hh_cell_cmdline(const HhCellSpec *spec);

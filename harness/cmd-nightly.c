@@ -45,7 +45,7 @@ int hh_cmd_nightly(int argc, char **argv)
 {
 	g_autofree char *matrix = NULL, *results = NULL, *accel = NULL;
 	g_autofree char *boot = NULL, *run_dir = NULL, *run_id = NULL;
-	g_autofree char *backend = NULL, *connect = NULL;
+	g_autofree char *backend = NULL, *connect = NULL, *hosts = NULL;
 	g_autofree char *report = NULL, *db = NULL, *base = NULL;
 	gint jobs = 0, history = 10, repeat = 2;
 	gboolean quiet = FALSE, bad = FALSE;
@@ -64,6 +64,9 @@ int hh_cmd_nightly(int argc, char **argv)
 		  "qemu or libvirt (default: the matrix's, else qemu)", "NAME" },
 		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &connect,
 		  "libvirt URI (default: the embedded driver)", "URI" },
+		{ "hosts", 0, 0, G_OPTION_ARG_FILENAME, &hosts,
+		  "spread the cells over these libvirt hosts (default: the "
+		  "matrix's [hosts], else this machine)", "FILE" },
 		{ "repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
 		  "run every cell N times, to tell flaky cells (default 2)",
 		  "N" },
@@ -111,6 +114,7 @@ int hh_cmd_nightly(int argc, char **argv)
 	ro.quiet = quiet;
 	ro.backend = backend;
 	ro.connect = connect;
+	ro.hosts = hosts;
 	if (repeat < 1 || repeat > 1000) {
 		fprintf(stderr, "hotplug-harness nightly: --repeat %d: expected "
 			"1 to 1000\n", repeat);

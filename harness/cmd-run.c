@@ -9,6 +9,8 @@
  *   scenarios=NAME           names or globs of scenario files in configs/scenarios
  *   backend=qemu             or libvirt (optional; --backend wins)
  *   connect=URI              libvirt URI (optional; --connect wins)
+ *   [hosts]
+ *   file=hosts.conf          several libvirt hosts (optional; --hosts wins)
  *   [kernel stock]
  *   source=default           a tarball or tree; default: linux-source-6.1
  *   patches=none             a patch directory, or none
@@ -34,6 +36,8 @@ typedef struct {
 	char *label;
 	char *backend;
 	char *connect;
+	char *hosts;
+	char *shard;
 	char **kernel_builds;
 	char **only;
 	char **exclude;
@@ -44,6 +48,7 @@ typedef struct {
 	gboolean quiet;
 	gboolean keep_going;
 	gboolean no_report;
+	gboolean insecure_tcp;
 	HhRunOptions run;	/* derived; points into the strings above */
 } Options;
 
@@ -61,6 +66,8 @@ static void options_clear(Options *o)
 	g_free(o->label);
 	g_free(o->backend);
 	g_free(o->connect);
+	g_free(o->hosts);
+	g_free(o->shard);
 	g_strfreev(o->kernel_builds);
 	g_strfreev(o->only);
 	g_strfreev(o->exclude);
@@ -126,6 +133,17 @@ static gboolean parse_options(int argc, char **argv, Options *o, int *code)
 		  "libvirt URI, e.g. qemu:///system or qemu+ssh://host/system "
 		  "(default: libvirt's embedded driver under the harness cache, "
 		  "no daemon)", "URI" },
+		{ "hosts", 0, 0, G_OPTION_ARG_FILENAME, &o->hosts,
+		  "spread the cells over the libvirt hosts of FILE ([host NAME] "
+		  "groups with uri=, optional cpus=, memory=, label=; see "
+		  "docs/hosts.md)", "FILE" },
+		{ "insecure-tcp", 0, 0, G_OPTION_ARG_NONE, &o->insecure_tcp,
+		  "allow qemu+tcp:// (no authentication, no encryption) to "
+		  "other machines than this one", NULL },
+		{ "shard", 0, 0, G_OPTION_ARG_STRING, &o->shard,
+		  "run shard K of N of the matrix's cells (the same cells "
+		  "whatever the order of files; merge with 'results import')",
+		  "K/N" },
 		{ "label", 0, 0, G_OPTION_ARG_STRING, &o->label,
 		  "a label for the archive (nightly runs are 'nightly')",
 		  "TEXT" },
@@ -178,6 +196,11 @@ static gboolean parse_options(int argc, char **argv, Options *o, int *code)
 			return FALSE;
 		}
 	}
+	if (o->shard && !hh_shard_parse(o->shard, &o->run.shard_k,
+					&o->run.shard_n, &err)) {
+		*code = hh_report_error(err);
+		return FALSE;
+	}
 	if (o->backend && !hh_vm_backend_known(o->backend)) {
 		usage_error("--backend '%s': expected one of %s", o->backend,
 			    hh_vm_backend_names());
@@ -196,6 +219,8 @@ static gboolean parse_options(int argc, char **argv, Options *o, int *code)
 	o->run.label = o->label;
 	o->run.backend = o->backend;
 	o->run.connect = o->connect;
+	o->run.hosts = o->hosts;
+	o->run.insecure_tcp = o->insecure_tcp;
 	o->run.repeat = (guint)o->repeat;
 	o->run.keep_going = o->keep_going;
 	o->run.quiet = o->quiet;

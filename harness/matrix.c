@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "matrix.h"
+#include "hosts.h"
 #include "vm.h"
 #include "hh-error.h"
 #include "paths.h"
@@ -42,7 +43,62 @@ void hh_matrix_free(HhMatrix *m)
 	g_strfreev(m->exclude);
 	g_free(m->backend);
 	g_free(m->connect);
+	if (m->hosts)
+		g_ptr_array_unref(m->hosts);
+	g_free(m->hosts_file);
 	g_free(m);
+}
+
+/* [hosts] file=FILE (relative to the matrix) and [host NAME] groups. */
+static gboolean load_hosts(HhMatrix *m, GKeyFile *kf, const char *path,
+			   GError **error)
+{
+	g_autofree char *file = g_key_file_get_string(kf, "hosts", "file",
+						      NULL);
+
+	m->hosts = hh_hosts_parse(kf, path, error);
+	if (!m->hosts)
+		return FALSE;
+	if (file && *g_strstrip(file)) {
+		g_autofree char *dir = g_path_get_dirname(path);
+		g_autoptr(GPtrArray) more = NULL;
+
+		m->hosts_file = g_path_is_absolute(file) ? g_strdup(file) :
+				g_build_filename(dir, file, NULL);
+		more = hh_hosts_load(m->hosts_file, error);
+		if (!more) {
+			g_prefix_error(error, "%s: [hosts] file=: ", path);
+			return FALSE;
+		}
+		for (guint i = 0; i < more->len; i++)
+			g_ptr_array_add(m->hosts,
+					g_ptr_array_steal_index(more, i--));
+	}
+	return TRUE;
+}
+
+guint hh_matrix_shard_of(const char *cell, guint n)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	guint8 digest[32];
+	gsize len = sizeof(digest);
+	guint64 v = 0;
+
+	g_checksum_update(sum, (const guchar *)cell, -1);
+	g_checksum_get_digest(sum, digest, &len);
+	for (guint i = 0; i < 8; i++)
+		v = v << 8 | digest[i];
+	return (guint)(v % MAX(n, 1));
+}
+
+void hh_matrix_cells_shard(GPtrArray *cells, guint k, guint n)
+{
+	for (guint i = 0; i < cells->len; i++) {
+		HhMatrixCell *c = cells->pdata[i];
+
+		if (hh_matrix_shard_of(c->name, n) != k - 1)
+			g_ptr_array_remove_index(cells, i--);
+	}
 }
 
 /* Names or globs against NAME.EXT files of a config directory. */
@@ -156,6 +212,8 @@ HhMatrix *hh_matrix_load(const char *path, GError **error)
 			    m->backend, hh_vm_backend_names());
 		return NULL;
 	}
+	if (!load_hosts(m, kf, path, error))
+		return NULL;
 	vfiles = select_files("configs/variants", ".variant", vwant, path, error);
 	sfiles = vfiles ? select_files("configs/scenarios", ".scenario", swant,
 				       path, error) : NULL;

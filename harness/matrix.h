@@ -35,6 +35,9 @@ typedef struct {
 	GStrv exclude;
 	char *backend;		/* [matrix] backend=qemu|libvirt, or NULL */
 	char *connect;		/* [matrix] connect=URI (libvirt), or NULL */
+	GPtrArray *hosts;	/* HhHostSpec*: [hosts] file= and [host NAME]
+				 * groups (hosts.h); empty: one host */
+	char *hosts_file;	/* [hosts] file=, resolved, or NULL */
 } HhMatrix;
 
 HhMatrix *hh_matrix_load(const char *path, GError **error);
@@ -48,6 +51,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhMatrix, hh_matrix_free)
  */
 GPtrArray *hh_matrix_cells(HhMatrix *m, char **only, char **exclude,
 			   GError **error);
+
+/*
+ * Keeps shard k (1..n) of n: a cell's shard is a hash of its name, so the
+ * same cells fall in the same shard whatever the order of the files, and
+ * the n shards together are every cell once.
+ */
+void hh_matrix_cells_shard(GPtrArray *cells, guint k, guint n);
+guint hh_matrix_shard_of(const char *cell, guint n);
 
 /* Checks that a scenario can run on a variant (addresses inside RAM and
  * outside PCI holes, node and CPU ids inside the topology). */

@@ -136,6 +136,22 @@ gboolean hh_result_write(const char *dir, const HhResultHeader *h,
 	if (h->connect)
 		member_str(b, "connect", h->connect);
 	member_str(b, "rerun", h->rerun);
+	member_str(b, "host", h->host);
+	if (r->started_us) {
+		g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(
+			r->started_us / G_USEC_PER_SEC);
+		g_autofree char *iso = g_date_time_format_iso8601(t);
+
+		member_str(b, "started", iso);
+		member_int(b, "started_unix_ms", r->started_us / 1000);
+	}
+	if (h->attempts && h->attempts->len) {
+		json_builder_set_member_name(b, "lost_attempts");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < h->attempts->len; i++)
+			json_builder_add_string_value(b, h->attempts->pdata[i]);
+		json_builder_end_array(b);
+	}
 	json_builder_set_member_name(b, "durations_ms");
 	json_builder_begin_object(b);
 	member_int(b, "boot", r->boot_ms);

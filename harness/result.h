@@ -51,6 +51,7 @@ typedef struct {
 	GPtrArray *steps;	/* HhStepResult* */
 	GPtrArray *reports;	/* HhCrash* (logcheck.h), suppressed ones too */
 	guint64 peak_rss_kb;
+	gint64 started_us;	/* wall clock when the cell began */
 } HhCellResult;
 
 HhCellResult *hh_cell_result_new(void);
@@ -68,6 +69,8 @@ typedef struct {
 	const char *backend;	/* "qemu", "libvirt" */
 	const char *connect;	/* the libvirt URI, or NULL */
 	const char *rerun;
+	const char *host;	/* the machine that ran it */
+	const GPtrArray *attempts;	/* char*: tries lost with their host */
 } HhResultHeader;
 
 /* Writes dir/result.json. */

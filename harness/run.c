@@ -19,6 +19,7 @@
 #include "cell.h"
 #include "commands.h"
 #include "hh-error.h"
+#include "hosts.h"
 #include "initramfs.h"
 #include "kbuild.h"
 #include "kconfig.h"
@@ -44,11 +45,15 @@ typedef struct {
 	GHashTable *kconfig;
 } Kernel;
 
+typedef struct _Group Group;
+
 typedef struct {
 	HhCellSpec spec;
 	HhCellResult *result;
 	guint index;
 	HhCost cost;
+	Group *group;		/* its snapshot group, or NULL (cold) */
+	GPtrArray *attempts;	/* char*: tries lost with their host */
 } Job;
 
 typedef struct {
@@ -67,9 +72,15 @@ typedef struct {
 	gint64 t0;
 	HhArchive *archive;	/* NULL if it could not be opened */
 	gboolean resuming;	/* the run is already in the archive */
+	gboolean all_lost;	/* every host went away */
 	char *run_id;
 	GHashTable *prebuilt;	/* kernel name -> O= build directory */
-	HhVmBackend *backend;
+	HhVmBackend *backend;	/* one host: its backend; several: the
+				 * first host's, not owned */
+	GPtrArray *hosts;	/* HhHost*, or NULL for one host */
+	const char *hosts_file;	/* for the re-run and resume commands */
+	GThread *watcher;	/* brings lost hosts back */
+	gint finished;		/* atomic: the watcher stops */
 } Run;
 
 static void kernel_free(gpointer p)
@@ -92,6 +103,8 @@ static void job_free(gpointer p)
 	g_free(j->spec.initrd);
 	g_free(j->spec.vm_name);
 	hh_cell_result_free(j->result);
+	if (j->attempts)
+		g_ptr_array_unref(j->attempts);
 	g_free(j);
 }
 
@@ -279,6 +292,9 @@ static void archive_cell(Run *run, Job *j)
 		.total_ms = (gint64)(j->result->seconds * 1000),
 		.expected_crash = j->result->expected,
 		.crashes = j->result->crashes,
+		.host = (char *)hh_cell_host(&j->spec),
+		.start_ms = j->result->started_us / 1000,
+		.lost_attempts = j->attempts ? j->attempts->len : 0,
 	};
 
 	if (run->archive &&
@@ -289,6 +305,22 @@ static void archive_cell(Run *run, Job *j)
 static gboolean counts_as_failure(const HhCellResult *r)
 {
 	return r->verdict > HH_V_SKIP && !r->expected;
+}
+
+/* Records a finished cell: progress, KTAP, archive (run->lock held). */
+static void job_done(Run *run, Job *j, HhCellResult *r)
+{
+	j->result = r;
+	run->done++;
+	if (r->expected)
+		run->expected_crashes++;
+	else
+		run->counts[r->verdict]++;
+	print_progress(run, j);
+	print_ktap(run);
+	archive_cell(run, j);
+	if (counts_as_failure(r) && !run->keep_going)
+		hh_scheduler_stop(run->sched);
 }
 
 static void run_job(gpointer data, gpointer user)
@@ -302,17 +334,104 @@ static void run_job(gpointer data, gpointer user)
 	g_mutex_unlock(&run->lock);
 	r = hh_cell_run(&j->spec);
 	g_mutex_lock(&run->lock);
-	j->result = r;
-	run->done++;
-	if (r->expected)
-		run->expected_crashes++;
-	else
-		run->counts[r->verdict]++;
-	print_progress(run, j);
-	print_ktap(run);
-	archive_cell(run, j);
-	if (counts_as_failure(r) && !run->keep_going)
-		hh_scheduler_stop(run->sched);
+	job_done(run, j, r);
+	g_mutex_unlock(&run->lock);
+}
+
+/* A cell is given up after this many hosts were lost under it. */
+#define MAX_LOST_ATTEMPTS 3
+
+static char *clock_of(gint64 real_us)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(
+		real_us / G_USEC_PER_SEC);
+
+	return g_date_time_format(t, "%H:%M:%S");
+}
+
+/*
+ * The cell's host went away under it (run->lock held): the host is marked
+ * lost (said once), the try's files are kept beside the cell's directory,
+ * and the cell goes back to the queue for another host.
+ */
+static void job_lost(Run *run, Job *j, HhHost *h, HhVmBackend *b,
+		     HhCellResult *r)
+{
+	g_autofree char *when = NULL;
+	g_autofree char *kept = NULL;
+
+	if (h->backend == b && !h->lost) {
+		h->lost = TRUE;
+		h->lost_at = g_get_real_time();
+	}
+	when = clock_of(h->lost_at ? h->lost_at : g_get_real_time());
+	if (h->backend == b && h->lost && !h->said_lost) {
+		h->said_lost = TRUE;
+		hh_scheduler_pool_set_down(run->sched, h->index, TRUE);
+		fprintf(stderr, "%shost %s lost at %s, %u cell(s) moved to "
+			"other hosts\n", run->tty ? "\r\033[K" : "",
+			h->spec->label, when, h->running + 1);
+	}
+	if (!j->attempts)
+		j->attempts = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(j->attempts, g_strdup_printf(
+		"host %s lost at %s: %s", h->spec->label, when,
+		r->reason ? r->reason : hh_verdict_name(r->verdict)));
+	kept = g_strdup_printf("%s.lost-%s-%u", j->spec.dir, h->spec->label,
+			       j->attempts->len);
+	if (rename(j->spec.dir, kept) < 0)
+		fprintf(stderr, "note: cannot keep %s as %s\n", j->spec.dir,
+			kept);
+	run->started--;
+	if (j->attempts->len >= MAX_LOST_ATTEMPTS) {
+		g_free(r->reason);
+		r->verdict = HH_V_ERROR;
+		r->reason = g_strdup_printf("lost with its host %u times (%s)",
+					    j->attempts->len,
+					    (char *)j->attempts->pdata[0]);
+		run->started++;
+		job_done(run, j, r);
+		return;
+	}
+	hh_cell_result_free(r);
+	hh_scheduler_add_to(run->sched, j, j->cost, HH_POOL_ANY);
+}
+
+static HhSnapshot *group_snapshot(Group *g, guint host);
+
+/* A cell on one of several hosts: that host's connection and snapshot. */
+static void run_job_on(gpointer data, guint pool, gpointer user)
+{
+	Job *j = data;
+	Run *run = user;
+	HhHost *h = run->hosts->pdata[pool];
+	HhVmBackend *b;
+	HhCellResult *r;
+
+	g_mutex_lock(&run->lock);
+	run->started++;
+	h->running++;
+	b = h->backend;
+	g_mutex_unlock(&run->lock);
+	j->spec.backend = b;
+	j->spec.host = h->spec->label;
+	j->spec.snapshot = j->group ? group_snapshot(j->group, pool) : NULL;
+	j->spec.attempts = j->attempts;
+	r = hh_cell_run(&j->spec);
+	/* Not the cell's fault if its host is gone (a call that finds out
+	 * waits for the keepalive's verdict on a hung host). */
+	if (r->verdict > HH_V_SKIP && !hh_spawn_interrupted() &&
+	    !hh_vm_backend_alive(b)) {
+		g_mutex_lock(&run->lock);
+		h->running--;
+		job_lost(run, j, h, b, r);
+		g_mutex_unlock(&run->lock);
+		return;
+	}
+	g_mutex_lock(&run->lock);
+	h->running--;
+	h->ran++;
+	job_done(run, j, r);
 	g_mutex_unlock(&run->lock);
 }
 
@@ -328,7 +447,8 @@ static void mark_unstarted(Run *run)
 		j->result = g_new0(HhCellResult, 1);
 		j->result->verdict = HH_V_SKIP;
 		j->result->reason = g_strdup(hh_spawn_interrupted() ?
-			"not run: interrupted" :
+			"not run: interrupted" : run->all_lost ?
+			"not run: every host was lost (finish with --resume)" :
 			"not run after an earlier failure (use --keep-going)");
 		run->counts[HH_V_SKIP]++;
 	}
@@ -366,6 +486,8 @@ static char *rerun_command(Run *run, const HhRunOptions *o,
 		g_string_append_printf(s, " --backend %s", o->backend);
 	if (o->connect)
 		g_string_append_printf(s, " --connect '%s'", o->connect);
+	if (run->hosts_file)
+		g_string_append_printf(s, " --hosts '%s'", run->hosts_file);
 	return g_string_free(s, FALSE);
 }
 
@@ -408,7 +530,7 @@ static void plan_jobs(Run *run, GPtrArray *cells, const HhRunOptions *o,
 }
 
 /* Cells that can start from one saved state. */
-typedef struct {
+struct _Group {
 	char *key;
 	char *cmdline;
 	HhVmConfig cfg;
@@ -418,7 +540,19 @@ typedef struct {
 	const char *label;	/* kernel/variant of the first cell */
 	guint boot_timeout_ms;
 	GError *error;
-} Group;
+	/* several hosts: where its cells belong, and its state on each */
+	gint host;
+	HhSnapshot **snaps;
+	guint n_snaps;
+	GMutex lock;
+};
+
+static HhSnapshot *group_snapshot(Group *g, guint host)
+{
+	if (!g->snaps)
+		return g->snap;
+	return host < g->n_snaps ? g->snaps[host] : NULL;
+}
 
 static void group_free(gpointer p)
 {
@@ -427,6 +561,11 @@ static void group_free(gpointer p)
 	g_free(g->key);
 	g_free(g->cmdline);
 	g_ptr_array_unref(g->jobs);
+	for (guint i = 0; i < g->n_snaps; i++) {
+		if (g->snaps[i] != g->snap)
+			hh_snapshot_free(g->snaps[i]);
+	}
+	g_free(g->snaps);
 	hh_snapshot_free(g->snap);
 	g_clear_error(&g->error);
 	g_free(g);
@@ -478,10 +617,92 @@ static GPtrArray *group_jobs(Run *run, HhBootMode mode, GError **error)
 	for (guint i = 0; i < groups->len; i++) {
 		Group *g = groups->pdata[i];
 
-		if (mode == HH_BOOT_SNAPSHOT || g->jobs->len >= 2)
-			g_ptr_array_add(out, g_ptr_array_steal_index(groups, i--));
+		if (mode != HH_BOOT_SNAPSHOT && g->jobs->len < 2)
+			continue;
+		for (guint k = 0; k < g->jobs->len; k++)
+			((Job *)g->jobs->pdata[k])->group = g;
+		g_ptr_array_add(out, g_ptr_array_steal_index(groups, i--));
 	}
 	return out;
+}
+
+/* A pool per host, each as large as the host (several hosts). */
+static HhScheduler *new_host_scheduler(Run *run)
+{
+	HhHost *h0 = run->hosts->pdata[0];
+	HhScheduler *s = hh_scheduler_new(h0->budget.cpus, h0->budget);
+
+	for (guint i = 1; i < run->hosts->len; i++) {
+		HhHost *h = run->hosts->pdata[i];
+
+		hh_scheduler_add_pool(s, h->budget.cpus, h->budget);
+	}
+	for (guint i = 0; i < run->hosts->len; i++) {
+		HhHost *h = run->hosts->pdata[i];
+
+		if (h->lost)
+			hh_scheduler_pool_set_down(s, i, TRUE);
+	}
+	/* A host with nothing of its own takes another's cells (booting
+	 * them cold) only from a long queue: a cold boot costs about ten
+	 * restores. */
+	hh_scheduler_set_steal_min(s, 10);
+	return s;
+}
+
+static gint by_size_desc(gconstpointer a, gconstpointer b)
+{
+	const Group *x = *(Group *const *)a, *y = *(Group *const *)b;
+
+	return (gint)y->jobs->len - (gint)x->jobs->len;
+}
+
+/* Several hosts: each group to the host with the least work per CPU
+ * (largest groups first), so each host boots its groups once. */
+static void place_groups(Run *run, GPtrArray *groups)
+{
+	g_autofree double *load = g_new0(double, run->hosts->len);
+	g_autoptr(GPtrArray) order = g_ptr_array_new();
+
+	for (guint i = 0; i < groups->len; i++)
+		g_ptr_array_add(order, groups->pdata[i]);
+	g_ptr_array_sort(order, by_size_desc);
+	for (guint i = 0; i < order->len; i++) {
+		Group *g = order->pdata[i];
+		guint best = 0;
+		double best_load = G_MAXDOUBLE;
+
+		for (guint h = 0; h < run->hosts->len; h++) {
+			HhHost *host = run->hosts->pdata[h];
+			double l = (load[h] + g->jobs->len) /
+				   MAX(host->budget.cpus, 1);
+
+			if (l < best_load) {
+				best = h;
+				best_load = l;
+			}
+		}
+		g->host = (gint)best;
+		load[best] += g->jobs->len;
+		g->n_snaps = run->hosts->len;
+		g->snaps = g_new0(HhSnapshot *, g->n_snaps);
+	}
+}
+
+static void make_snapshot_on(gpointer data, guint pool, gpointer user)
+{
+	Group *g = data;
+	Run *run = user;
+	HhHost *h = run->hosts->pdata[pool];
+	g_autofree char *label = g_path_get_dirname(g->label);
+	g_autofree char *key = hh_snapshot_key(h->backend, &g->cfg, NULL);
+
+	/* The key as this host's QEMU sees it (versions may differ). */
+	g->snaps[pool] = hh_snapshot_get(h->backend, &g->cfg,
+					 key ? key : g->key, label,
+					 g->boot_timeout_ms, &g->error);
+	if (!g->snap)
+		g->snap = g->snaps[pool];
 }
 
 static void make_snapshot(gpointer data, gpointer user)
@@ -500,16 +721,25 @@ static void make_snapshot(gpointer data, gpointer user)
 static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 			      const HhSuppressions *sup)
 {
-	g_autoptr(HhScheduler) sched = hh_scheduler_new(max_jobs,
-							hh_host_budget());
+	g_autoptr(HhScheduler) sched = NULL;
 	gint64 t0 = hh_now_ms();
 
+	if (run->hosts) {
+		place_groups(run, groups);
+		sched = new_host_scheduler(run);
+	} else {
+		sched = hh_scheduler_new(max_jobs, hh_host_budget());
+	}
 	for (guint i = 0; i < groups->len; i++) {
 		Group *g = groups->pdata[i];
 
-		hh_scheduler_add(sched, g, g->cost);
+		hh_scheduler_add_to(sched, g, g->cost,
+				    run->hosts ? g->host : HH_POOL_ANY);
 	}
-	hh_scheduler_run(sched, make_snapshot, run);
+	if (run->hosts)
+		hh_scheduler_run_pools(sched, make_snapshot_on, run);
+	else
+		hh_scheduler_run(sched, make_snapshot, run);
 	for (guint i = 0; i < groups->len; i++) {
 		Group *g = groups->pdata[i];
 		g_autoptr(GPtrArray) crashes = NULL;
@@ -800,13 +1030,21 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 
 static void run_clear(Run *run)
 {
+	if (run->watcher) {
+		g_atomic_int_set(&run->finished, 1);
+		g_thread_join(run->watcher);
+		run->watcher = NULL;
+	}
 	g_clear_pointer(&run->sched, hh_scheduler_free);
 	g_clear_pointer(&run->archive, hh_archive_close);
 	g_clear_pointer(&run->jobs, g_ptr_array_unref);
 	g_clear_pointer(&run->kernels, g_ptr_array_unref);
 	g_clear_pointer(&run->matrix, hh_matrix_free);
 	g_clear_pointer(&run->prebuilt, g_hash_table_unref);
+	if (run->hosts)
+		run->backend = NULL;	/* the first host's */
 	g_clear_pointer(&run->backend, hh_vm_backend_close);
+	g_clear_pointer(&run->hosts, g_ptr_array_unref);
 	g_mutex_clear(&run->lock);
 }
 
@@ -905,6 +1143,25 @@ gboolean hh_boot_mode_parse(const char *text, HhBootMode *out,
 	return TRUE;
 }
 
+gboolean hh_shard_parse(const char *text, guint *k, guint *n,
+			GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(text, "/", 3);
+	guint64 a, b;
+
+	if (g_strv_length(parts) != 2 ||
+	    !g_ascii_string_to_unsigned(parts[1], 10, 1, 10000, &b, NULL) ||
+	    !g_ascii_string_to_unsigned(parts[0], 10, 1, b, &a, NULL)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+			    "--shard '%s': expected K/N with 1 <= K <= N <= "
+			    "10000, e.g. 2/3", text);
+		return FALSE;
+	}
+	*k = (guint)a;
+	*n = (guint)b;
+	return TRUE;
+}
+
 void hh_run_options_init(HhRunOptions *o)
 {
 	*o = (HhRunOptions){
@@ -913,6 +1170,127 @@ void hh_run_options_init(HhRunOptions *o)
 		.timeouts = { .boot_ms = 120000, .request_ms = 60000,
 			      .shutdown_ms = 30000 },
 	};
+}
+
+/* Several hosts: --hosts FILE, else the matrix's [hosts]; NULL (and no
+ * error) for one host. */
+static GPtrArray *host_specs(const HhRunOptions *o, const HhMatrix *m,
+			     const char **file, GError **error)
+{
+	*file = o->hosts ? o->hosts : m->hosts_file;
+	if (o->hosts)
+		return hh_hosts_load(o->hosts, error);
+	if (m->hosts && m->hosts->len)
+		return g_ptr_array_ref(m->hosts);
+	return NULL;
+}
+
+static gboolean connect_hosts(Run *run, const HhRunOptions *o,
+			      GPtrArray *specs, guint user_jobs,
+			      GError **error)
+{
+	if (o->backend && !g_str_equal(o->backend, "libvirt")) {
+		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+			    "several hosts run cells through libvirt: drop "
+			    "--backend %s", o->backend);
+		return FALSE;
+	}
+	if (o->connect) {
+		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+			    "--connect names one host and --hosts (or the "
+			    "matrix's [hosts]) several: give one of them");
+		return FALSE;
+	}
+	run->hosts = hh_hosts_connect(specs, user_jobs, o->insecure_tcp, error);
+	if (!run->hosts)
+		return FALSE;
+	for (guint i = 0; i < run->hosts->len; i++) {
+		HhHost *h = run->hosts->pdata[i];
+		g_autoptr(GError) err = NULL;
+
+		if (h->backend->ops->reap_stale &&
+		    !h->backend->ops->reap_stale(h->backend, &err) && err)
+			fprintf(stderr, "warning: host %s: looking for guests a "
+				"dead run left: %s\n", h->spec->label,
+				err->message);
+	}
+	run->backend = ((HhHost *)run->hosts->pdata[0])->backend;
+	return TRUE;
+}
+
+/* Several hosts: notices an idle host's loss, and takes a lost host back
+ * when it answers again, after destroying what the run left there. */
+static gpointer watch_hosts(gpointer data)
+{
+	Run *run = data;
+	g_autofree char *prefix = g_strdup_printf("hh-%s-", run->run_id);
+	g_autofree gint64 *next = g_new0(gint64, run->hosts->len);
+
+	while (!g_atomic_int_get(&run->finished)) {
+		for (guint i = 0; i < run->hosts->len; i++) {
+			HhHost *h = run->hosts->pdata[i];
+			gint64 now = g_get_monotonic_time();
+			HhVmBackend *b, *nb;
+			gboolean lost, idle;
+			guint reaped = 0;
+
+			if (now < next[i])
+				continue;
+			next[i] = now + 2 * G_USEC_PER_SEC;
+			g_mutex_lock(&run->lock);
+			lost = h->lost;
+			idle = h->running == 0;
+			b = h->backend;
+			g_mutex_unlock(&run->lock);
+			if (!lost && idle && !hh_vm_backend_alive(b)) {
+				g_autofree char *when = NULL;
+
+				g_mutex_lock(&run->lock);
+				h->lost = h->said_lost = TRUE;
+				h->lost_at = g_get_real_time();
+				when = clock_of(h->lost_at);
+				hh_scheduler_pool_set_down(run->sched, i, TRUE);
+				fprintf(stderr, "%shost %s lost at %s (idle), no "
+					"cell moved\n", run->tty ? "\r\033[K" : "",
+					h->spec->label, when);
+				g_mutex_unlock(&run->lock);
+				continue;
+			}
+			if (!lost)
+				continue;
+			next[i] = now + 5 * G_USEC_PER_SEC;
+			nb = hh_host_reconnect(h, prefix, &reaped);
+			if (!nb)
+				continue;
+			g_mutex_lock(&run->lock);
+			/* Cells of the lost connection may still hold it. */
+			g_ptr_array_add(h->old, h->backend);
+			h->backend = nb;
+			h->lost = h->said_lost = FALSE;
+			hh_scheduler_pool_set_down(run->sched, i, FALSE);
+			{
+				g_autofree char *when = clock_of(g_get_real_time());
+
+				fprintf(stderr, "%shost %s is back at %s; %u guest(s) "
+					"the run had left there destroyed\n",
+					run->tty ? "\r\033[K" : "",
+					h->spec->label, when, reaped);
+			}
+			g_mutex_unlock(&run->lock);
+		}
+		g_usleep(G_USEC_PER_SEC / 5);
+	}
+	return NULL;
+}
+
+static void print_hosts(Run *run)
+{
+	for (guint i = 0; run->hosts && i < run->hosts->len; i++) {
+		HhHost *h = run->hosts->pdata[i];
+
+		fprintf(stderr, "host %s: %u cell(s)%s\n", h->spec->label,
+			h->ran, h->lost ? ", lost" : "");
+	}
 }
 
 /* The backend: the options', else the matrix's [matrix] backend= and
@@ -945,9 +1323,11 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 	g_autoptr(GError) err = NULL;
 	g_autoptr(HhInitramfs) img = NULL;
 	g_autoptr(HhSuppressions) sup = NULL;
+	g_autoptr(GPtrArray) specs = NULL;
 	HhAccel accel;
 	Run run = { 0 };
 	gint repeat = (gint)o.repeat;
+	guint user_jobs = o.max_jobs;
 	int code;
 
 	if (!o.results)
@@ -987,9 +1367,30 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 			    "no cell of %s matches the selection", matrix_path);
 		goto fail;
 	}
-	run.backend = open_backend(&o, run.matrix, &err);
-	if (!run.backend)
+	if (o.shard_n) {
+		guint before = cells->len;
+
+		hh_matrix_cells_shard(cells, o.shard_k, o.shard_n);
+		fprintf(stderr, "shard %u/%u: %u of %u cell(s)\n", o.shard_k,
+			o.shard_n, cells->len, before);
+		if (!cells->len) {
+			g_set_error(&err, HH_ERROR, HH_ERROR_USAGE,
+				    "shard %u/%u of %s has no cell", o.shard_k,
+				    o.shard_n, matrix_path);
+			goto fail;
+		}
+	}
+	specs = host_specs(&o, run.matrix, &run.hosts_file, &err);
+	if (err)
 		goto fail;
+	if (specs) {
+		if (!connect_hosts(&run, &o, specs, user_jobs, &err))
+			goto fail;
+	} else {
+		run.backend = open_backend(&o, run.matrix, &err);
+		if (!run.backend)
+			goto fail;
+	}
 	if (!build_kernels(&run, cells, o.quiet, &err))
 		goto fail;
 	img = hh_initramfs_build(hh_agent_path(), hh_busybox_path(), &err);
@@ -1006,11 +1407,16 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 	plan_jobs(&run, cells, &o, sup, accel, img->path);
 	if (done_cells)
 		drop_done(&run, done_cells);
-	fprintf(stderr, "run %s: %u cell(s), -j%u, %s, %s backend%s%s, results "
-		"in %s\n", run_id, run.jobs->len, o.max_jobs,
-		accel == HH_ACCEL_KVM ? "KVM" : "TCG", run.backend->ops->name,
-		run.backend->uri ? " at " : "",
-		run.backend->uri ? run.backend->uri : "", run_dir);
+	if (run.hosts)
+		fprintf(stderr, "run %s: %u cell(s) on %u host(s), %s, results "
+			"in %s\n", run_id, run.jobs->len, run.hosts->len,
+			accel == HH_ACCEL_KVM ? "KVM" : "TCG", run_dir);
+	else
+		fprintf(stderr, "run %s: %u cell(s), -j%u, %s, %s backend%s%s, "
+			"results in %s\n", run_id, run.jobs->len, o.max_jobs,
+			accel == HH_ACCEL_KVM ? "KVM" : "TCG",
+			run.backend->ops->name, run.backend->uri ? " at " : "",
+			run.backend->uri ? run.backend->uri : "", run_dir);
 	write_run_json(&run, run_dir, run_id, start, FALSE);
 	open_archive(&run, o.results, start, matrix_path, (char **)o.only,
 		     (char **)o.exclude, o.repeat, o.label);
@@ -1020,17 +1426,36 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 			goto fail;
 		prepare_snapshots(&run, groups, o.max_jobs, sup);
 	}
-	run.sched = hh_scheduler_new(o.max_jobs, hh_host_budget());
+	run.sched = run.hosts ? new_host_scheduler(&run) :
+		    hh_scheduler_new(o.max_jobs, hh_host_budget());
 	for (guint i = 0; i < run.jobs->len; i++) {
 		Job *j = run.jobs->pdata[i];
 
-		hh_scheduler_add(run.sched, j, j->cost);
+		hh_scheduler_add_to(run.sched, j, j->cost,
+				    run.hosts && j->group ? j->group->host :
+				    HH_POOL_ANY);
 	}
 	printf("KTAP version 1\n1..%u\n", run.jobs->len);
 	fflush(stdout);
 	run.t0 = hh_now_ms();
-	hh_scheduler_run(run.sched, run_job, &run);
+	if (run.hosts) {
+		run.watcher = g_thread_new("hh-hosts", watch_hosts, &run);
+		hh_scheduler_run_pools(run.sched, run_job_on, &run);
+		run.all_lost = hh_scheduler_all_down(run.sched) &&
+			       run.done < run.jobs->len;
+		print_hosts(&run);
+	} else {
+		hh_scheduler_run(run.sched, run_job, &run);
+	}
 	code = finish_run(&run, &o, run_dir, start);
+	if (run.all_lost && !hh_spawn_interrupted()) {
+		fprintf(stderr, "every host was lost: %u cell(s) not run; finish "
+			"the run with: hotplug-harness run --resume %s --results "
+			"%s%s%s\n", run.jobs->len - run.done, run_id, o.results,
+			run.hosts_file ? " --hosts " : "",
+			run.hosts_file ? run.hosts_file : "");
+		code = HH_EXIT_ERROR;
+	}
 	if (run_dir_out)
 		*run_dir_out = g_strdup(run_dir);
 	run_clear(&run);

@@ -32,6 +32,10 @@ typedef struct {
 	const char *label;
 	const char *backend;	/* NULL: the matrix's, else "qemu" */
 	const char *connect;	/* libvirt URI; NULL: the matrix's or embedded */
+	const char *hosts;	/* a hosts file (hosts.h); NULL: the matrix's
+				 * [hosts], else one host */
+	gboolean insecure_tcp;	/* allow qemu+tcp:// beyond loopback */
+	guint shard_k, shard_n;	/* run shard K of N (1-based); N 0: all */
 	guint repeat;		/* >= 1 */
 	guint max_jobs;		/* 0: the number of CPUs */
 	gboolean keep_going;
@@ -45,6 +49,10 @@ typedef struct {
 /* "cold", "snapshot" or "auto". */
 gboolean hh_boot_mode_parse(const char *text, HhBootMode *out,
 			    GError **error);
+
+/* --shard "K/N": 1 <= K <= N. */
+gboolean hh_shard_parse(const char *text, guint *k, guint *n,
+			GError **error);
 
 /* The defaults of `hotplug-harness run`. */
 void hh_run_options_init(HhRunOptions *o);

@@ -64,6 +64,8 @@ typedef struct {
 	int lifecycle_cb;
 	int interrupt_timer;
 	gboolean interrupted;	/* event loop thread only */
+	gint lost;		/* atomic: the connection closed */
+	int close_reason;	/* VIR_CONNECT_CLOSE_REASON_* once lost */
 	unsigned long lib_version, hv_version;
 } Lv;
 
@@ -650,6 +652,16 @@ static void destroy_job(gpointer data, gpointer user)
 	g_mutex_unlock(&lv->lock);
 }
 
+/* The daemon died, the network went, or keepalive gave up on a hung host
+ * (5 s interval, 2 misses: within 15 s). */
+static void on_close(virConnectPtr conn, int reason, void *opaque)
+{
+	Lv *lv = opaque;
+
+	lv->close_reason = reason;
+	g_atomic_int_set(&lv->lost, 1);
+}
+
 static void lv_close(HhVmBackend *b)
 {
 	Lv *lv = (Lv *)b;
@@ -660,8 +672,10 @@ static void lv_close(HhVmBackend *b)
 		virConnectDomainEventDeregisterAny(lv->conn, lv->lifecycle_cb);
 	if (lv->interrupt_timer >= 0)
 		virEventRemoveTimeout(lv->interrupt_timer);
-	if (lv->conn)
+	if (lv->conn) {
+		virConnectUnregisterCloseCallback(lv->conn, on_close);
 		virConnectClose(lv->conn);
+	}
 	if (lv->live)
 		g_hash_table_unref(lv->live);
 	if (lv->uploads)
@@ -711,6 +725,7 @@ HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error)
 	}
 	/* A dead host is noticed within 15 s (5 s interval, 2 misses). */
 	virConnectSetKeepAlive(lv->conn, 5, 2);
+	virConnectRegisterCloseCallback(lv->conn, on_close, lv, NULL);
 	virConnectGetLibVersion(lv->conn, &lv->lib_version);
 	virConnectGetVersion(lv->conn, &lv->hv_version);
 	lv->interrupt_timer = virEventAddTimeout(50, on_interrupt_check, lv,
@@ -818,6 +833,68 @@ static guint lv_reap_stale(HhVmBackend *b, GError **error)
 			removed += reap_free_root(root);
 		close(fd);
 	}
+	return removed;
+}
+
+/* ---- the host as a whole (several hosts: hosts.c) ---- */
+
+static gboolean lv_capacity(HhVmBackend *b, guint *cpus, guint64 *memory,
+			    GError **error)
+{
+	Lv *lv = (Lv *)b;
+	virNodeInfo info;
+	unsigned long long free_mem;
+
+	if (virNodeGetInfo(lv->conn, &info) < 0) {
+		set_virt_error(error, HH_ERROR_FAILED, "asking %s for its CPUs",
+			       b->uri ? b->uri : "libvirt");
+		return FALSE;
+	}
+	free_mem = virNodeGetFreeMemory(lv->conn);
+	*cpus = info.cpus;
+	/* 0 is also the error return: then what the host has in all. */
+	*memory = free_mem ? free_mem : (guint64)info.memory << 10;
+	return TRUE;
+}
+
+/* A call that needs the daemon: fails at once on a closed connection, and
+ * within the keepalive's bound on a hung one. */
+static gboolean lv_alive(HhVmBackend *b)
+{
+	Lv *lv = (Lv *)b;
+	unsigned long ver;
+
+	if (g_atomic_int_get(&lv->lost) || virConnectIsAlive(lv->conn) != 1)
+		return FALSE;
+	return virConnectGetVersion(lv->conn, &ver) == 0 &&
+	       !g_atomic_int_get(&lv->lost);
+}
+
+static guint lv_reap_prefix(HhVmBackend *b, const char *prefix,
+			    GError **error)
+{
+	Lv *lv = (Lv *)b;
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(lv->conn, &doms, 0);
+	guint removed = 0;
+
+	if (n < 0) {
+		set_virt_error(error, HH_ERROR_FAILED, "listing domains");
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = virDomainGetName(doms[i]);
+
+		if (name && g_str_has_prefix(name, prefix)) {
+			if (virDomainIsActive(doms[i]) == 1 &&
+			    virDomainDestroy(doms[i]) == 0)
+				removed++;
+			/* A domain defined for a restore, if any. */
+			virDomainUndefine(doms[i]);
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
 	return removed;
 }
 
@@ -1353,10 +1430,18 @@ static gboolean lv_wait(HhVm *vm, guint timeout_ms, unsigned int flags,
 
 	/* The guest's shutdown (libvirt's lifecycle event) is the end; the
 	 * domain's teardown goes on without the cell. */
-	while (!g_atomic_int_get(&v->powered_off) && lv_running(vm)) {
+	while (!g_atomic_int_get(&v->powered_off) &&
+	       (lv_running(vm) || g_atomic_int_get(&v->lv->lost))) {
 		if (hh_spawn_interrupted()) {
 			g_set_error(error, HH_ERROR, HH_ERROR_CANCELLED,
 				    "interrupted");
+			return FALSE;
+		}
+		if (g_atomic_int_get(&v->lv->lost)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+				    "the connection to %s was lost",
+				    v->lv->parent.uri ? v->lv->parent.uri :
+				    "libvirt");
 			return FALSE;
 		}
 		if (timeout_ms && hh_now_ms() > deadline) {
@@ -1794,4 +1879,7 @@ const HhVmBackendOps hh_vm_backend_libvirt = {
 	.peak_rss_kb = lv_peak_rss_kb,
 	.free_vm = lv_free_vm,
 	.close = lv_close,
+	.capacity = lv_capacity,
+	.alive = lv_alive,
+	.reap_prefix = lv_reap_prefix,
 };

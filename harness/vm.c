@@ -217,6 +217,32 @@ guint64 hh_vm_peak_rss_kb(HhVm *vm)
 		vm->backend->ops->peak_rss_kb(vm) : 0;
 }
 
+gboolean hh_vm_backend_capacity(HhVmBackend *b, guint *cpus,
+				guint64 *memory, GError **error)
+{
+	if (!b->ops->capacity) {
+		UNSUPPORTED(b, "say what a host can take");
+		return FALSE;
+	}
+	return b->ops->capacity(b, cpus, memory, error);
+}
+
+/* A backend that cannot lose its host (QEMU children) always has it. */
+gboolean hh_vm_backend_alive(HhVmBackend *b)
+{
+	return !b->ops->alive || b->ops->alive(b);
+}
+
+guint hh_vm_backend_reap_prefix(HhVmBackend *b, const char *prefix,
+				GError **error)
+{
+	if (!b->ops->reap_prefix) {
+		UNSUPPORTED(b, "remove guests by name");
+		return 0;
+	}
+	return b->ops->reap_prefix(b, prefix, error);
+}
+
 void hh_vm_free(HhVm *vm)
 {
 	if (vm)

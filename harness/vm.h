@@ -93,6 +93,18 @@ typedef struct {
 	guint64 (*peak_rss_kb)(HhVm *vm);
 	void (*free_vm)(HhVm *vm);
 	void (*close)(HhVmBackend *b);
+
+	/* For several hosts (hosts.h).  What the host can give guests:
+	 * its CPUs and free memory. */
+	gboolean (*capacity)(HhVmBackend *b, guint *cpus, guint64 *memory,
+			     GError **error);
+	/* Is the host still there?  FALSE once its connection is lost (a
+	 * hung host: within the keepalive's 15 s). */
+	gboolean (*alive)(HhVmBackend *b);
+	/* Destroys every guest whose name starts with prefix (what a run
+	 * left on a host it lost and got back); returns how many. */
+	guint (*reap_prefix)(HhVmBackend *b, const char *prefix,
+			     GError **error);
 } HhVmBackendOps;
 
 /* An opened backend: its operations and, for libvirt, a connection. */
@@ -134,6 +146,11 @@ gboolean hh_vm_device_del(HhVm *vm, const char *id, guint timeout_ms,
 			  GError **error);
 char *hh_vm_dump_registers(HhVm *vm, guint timeout_ms, GError **error);
 guint64 hh_vm_peak_rss_kb(HhVm *vm);
+gboolean hh_vm_backend_capacity(HhVmBackend *b, guint *cpus,
+				guint64 *memory, GError **error);
+gboolean hh_vm_backend_alive(HhVmBackend *b);
+guint hh_vm_backend_reap_prefix(HhVmBackend *b, const char *prefix,
+				GError **error);
 void hh_vm_free(HhVm *vm);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhVm, hh_vm_free)
 

@@ -126,6 +126,131 @@ static void test_stop_leaves_rest(void)
 	g_assert_cmpuint(t.ran, ==, 2);
 }
 
+/* Several pools: jobs run where they belong; a pool that goes down hands
+ * its jobs (and those given back) to the others; all down ends the run. */
+typedef struct {
+	GMutex lock;
+	HhScheduler *sched;
+	guint ran_in[3];
+	guint where[16];	/* pool + 1 each job last ran in */
+	gint fail_pool;		/* jobs here "lose their host" once */
+	guint given_back;
+	gboolean down_all;
+} PoolTrack;
+
+typedef struct {
+	guint id;
+	gint pool;
+} PoolJob;
+
+static void pool_job_fn(gpointer data, guint pool, gpointer user)
+{
+	PoolJob *j = data;
+	PoolTrack *t = user;
+
+	g_usleep(5 * 1000);
+	g_mutex_lock(&t->lock);
+	t->ran_in[pool]++;
+	t->where[j->id] = pool + 1;
+	if ((gint)pool == t->fail_pool) {
+		HhCost c = { 1, 0 };
+
+		hh_scheduler_pool_set_down(t->sched, pool, TRUE);
+		if (t->down_all) {
+			for (guint q = 0; q < 3; q++)
+				hh_scheduler_pool_set_down(t->sched, q, TRUE);
+		}
+		t->given_back++;
+		t->where[j->id] = 0;
+		hh_scheduler_add_to(t->sched, j, c, HH_POOL_ANY);
+	}
+	g_mutex_unlock(&t->lock);
+}
+
+static HhScheduler *three_pools(PoolJob *jobs, guint n)
+{
+	HhCost budget = { 1, 64 * GiB }, c = { 1, 0 };
+	HhScheduler *s = hh_scheduler_new(1, budget);
+
+	hh_scheduler_add_pool(s, 1, budget);
+	hh_scheduler_add_pool(s, 1, budget);
+	for (guint i = 0; i < n; i++) {
+		jobs[i].id = i;
+		jobs[i].pool = (gint)(i % 3);
+		hh_scheduler_add_to(s, &jobs[i], c, jobs[i].pool);
+	}
+	return s;
+}
+
+static void test_pools_affinity(void)
+{
+	PoolJob jobs[12];
+	g_autoptr(HhScheduler) s = three_pools(jobs, G_N_ELEMENTS(jobs));
+	PoolTrack t = { .fail_pool = -1 };
+
+	g_mutex_init(&t.lock);
+	t.sched = s;
+	g_assert_cmpuint(hh_scheduler_run_pools(s, pool_job_fn, &t), ==, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(jobs); i++)
+		g_assert_cmpuint(t.where[i], ==, (guint)jobs[i].pool + 1);
+}
+
+static void test_pool_down_moves_jobs(void)
+{
+	PoolJob jobs[12];
+	g_autoptr(HhScheduler) s = three_pools(jobs, G_N_ELEMENTS(jobs));
+	PoolTrack t = { .fail_pool = 1 };
+
+	g_mutex_init(&t.lock);
+	t.sched = s;
+	g_assert_cmpuint(hh_scheduler_run_pools(s, pool_job_fn, &t), ==, 0);
+	g_assert_cmpuint(t.given_back, ==, 1);
+	g_assert_cmpuint(t.ran_in[1], ==, 1);
+	/* Every job ended on a live pool, pool 1's included. */
+	for (guint i = 0; i < G_N_ELEMENTS(jobs); i++)
+		g_assert_true(t.where[i] == 1 || t.where[i] == 3);
+	g_assert_false(hh_scheduler_all_down(s));
+}
+
+static void test_all_down_ends_run(void)
+{
+	PoolJob jobs[12];
+	g_autoptr(HhScheduler) s = three_pools(jobs, G_N_ELEMENTS(jobs));
+	PoolTrack t = { .fail_pool = 0, .down_all = TRUE };
+	guint never;
+
+	g_mutex_init(&t.lock);
+	t.sched = s;
+	never = hh_scheduler_run_pools(s, pool_job_fn, &t);
+	g_assert_true(hh_scheduler_all_down(s));
+	/* The given-back job and those never started are left. */
+	g_assert_cmpuint(never, >=, 1);
+	g_assert_cmpuint(t.ran_in[0] + t.ran_in[1] + t.ran_in[2] + never, ==,
+			 G_N_ELEMENTS(jobs) + 1);
+}
+
+static void test_idle_pool_steals(void)
+{
+	HhCost budget = { 1, 64 * GiB }, c = { 1, 0 };
+	g_autoptr(HhScheduler) s = hh_scheduler_new(1, budget);
+	PoolJob jobs[10];
+	PoolTrack t = { .fail_pool = -1 };
+
+	hh_scheduler_add_pool(s, 1, budget);
+	hh_scheduler_set_steal_min(s, 3);
+	for (guint i = 0; i < G_N_ELEMENTS(jobs); i++) {
+		jobs[i].id = i;
+		jobs[i].pool = 0;
+		hh_scheduler_add_to(s, &jobs[i], c, 0);
+	}
+	g_mutex_init(&t.lock);
+	t.sched = s;
+	g_assert_cmpuint(hh_scheduler_run_pools(s, pool_job_fn, &t), ==, 0);
+	/* Pool 1 helps while pool 0 has more than 3 waiting, no longer. */
+	g_assert_cmpuint(t.ran_in[1], >=, 1);
+	g_assert_cmpuint(t.ran_in[0], >=, 4);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -133,5 +258,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/scheduler/at-most-max-jobs", test_max_jobs);
 	g_test_add_func("/scheduler/oversized-job-runs-alone", test_oversized_job_runs_alone);
 	g_test_add_func("/scheduler/stop-leaves-the-rest-unstarted", test_stop_leaves_rest);
+	g_test_add_func("/scheduler/pools/jobs-run-where-they-belong", test_pools_affinity);
+	g_test_add_func("/scheduler/pools/down-pool-hands-jobs-over", test_pool_down_moves_jobs);
+	g_test_add_func("/scheduler/pools/all-down-ends-the-run", test_all_down_ends_run);
+	g_test_add_func("/scheduler/pools/idle-pool-takes-from-a-long-queue", test_idle_pool_steals);
 	return g_test_run();
 }
