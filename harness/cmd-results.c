@@ -4,6 +4,8 @@
 
 #include "archive.h"
 #include "commands.h"
+#include "report.h"
+#include "results-import.h"
 #include "hh-error.h"
 #include "util.h"
 
@@ -85,6 +87,28 @@ static int prune(HhArchive *a, const char *results, gint keep, gint days)
 	return HH_EXIT_OK;
 }
 
+/* results import SHARD...: one run of DIR from the shards' runs. */
+static int import(const char *results, char **sources)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *run_id = hh_results_import(
+		results, (const char *const *)sources, FALSE, &err);
+	g_autofree char *db = g_build_filename(results, "archive.sqlite", NULL);
+	g_autofree char *report = NULL;
+	g_autoptr(HhArchive) a = NULL;
+
+	if (!run_id)
+		return hh_report_error(err);
+	report = g_build_filename(results, run_id, "report", NULL);
+	a = hh_archive_open(db, &err);
+	if (!a || !hh_report_write(a, run_id, HH_REPORT_HTML, report, &err))
+		fprintf(stderr, "warning: no HTML report: %s\n", err->message);
+	else
+		fprintf(stderr, "report:  %s/index.html\n", report);
+	printf("%s\n", run_id);
+	return HH_EXIT_OK;
+}
+
 int hh_cmd_results(int argc, char **argv)
 {
 	g_autofree char *results = NULL, *path = NULL;
@@ -99,7 +123,8 @@ int hh_cmd_results(int argc, char **argv)
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(
-		"list | show RUN | prune - browse the results archive");
+		"list | show RUN | prune | import DIR... - browse the results "
+		"archive");
 	g_autoptr(GError) err = NULL;
 	g_autoptr(HhArchive) a = NULL;
 	int code;
@@ -107,9 +132,14 @@ int hh_cmd_results(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
 		"The archive is DIR/archive.sqlite (schema in docs/results.md); "
-		"each\nrun writes it as its cells finish.");
+		"each\nrun writes it as its cells finish.  'import' merges the "
+		"runs of shards\n(run --shard K/N; each DIR a results directory "
+		"or RESULTS/RUN) into one\nnew run of --results DIR, and prints "
+		"its id.");
 	if (!hh_parse_options(ctx, &argc, &argv, &code))
 		return code;
+	if (argc >= 3 && g_str_equal(argv[1], "import"))
+		return import(results ? results : "results", argv + 2);
 	if (argc < 2 ||
 	    (g_str_equal(argv[1], "list") && argc != 2) ||
 	    (g_str_equal(argv[1], "prune") && argc != 2) ||
@@ -117,8 +147,8 @@ int hh_cmd_results(int argc, char **argv)
 	    (!g_str_equal(argv[1], "list") && !g_str_equal(argv[1], "show") &&
 	     !g_str_equal(argv[1], "prune"))) {
 		fprintf(stderr, "usage: hotplug-harness results list | show RUN | "
-				"prune --keep N|--older-than DAYS [--results DIR] "
-				"(see --help)\n");
+				"prune --keep N|--older-than DAYS | import "
+				"SHARD-DIR... [--results DIR] (see --help)\n");
 		return HH_EXIT_USAGE;
 	}
 	if (!results)

@@ -208,6 +208,181 @@ static void summary(GString *o, HhRep *r)
 	g_string_append(o, "</p>\n");
 }
 
+/* Fill colours of the verdict classes, for SVG. */
+static const char *verdict_fill(const char *v)
+{
+	static const struct {
+		const char *v, *fill;
+	} fills[] = {
+		{ "pass", "#2e7d32" }, { "fail", "#e65100" },
+		{ "crash", "#b71c1c" }, { "timeout", "#6a1b9a" },
+		{ "error", "#37474f" }, { "skip", "#9e9e9e" },
+		{ "xfail", "#00838f" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(fills); i++) {
+		if (g_str_equal(v, fills[i].v))
+			return fills[i].fill;
+	}
+	return "#bbbbbb";
+}
+
+#define HOSTS_WIDTH 900
+#define HOSTS_LANE 14
+
+typedef struct {
+	HhRepCell *c;
+	guint host;
+	guint lane;
+} Bar;
+
+static gint bar_by_start(gconstpointer a, gconstpointer b)
+{
+	const Bar *x = a, *y = b;
+
+	return x->c->cell->start_ms < y->c->cell->start_ms ? -1 :
+	       x->c->cell->start_ms > y->c->cell->start_ms;
+}
+
+static gboolean has_time(const HhRepCell *c)
+{
+	return !c->missing && c->cell->host && c->cell->start_ms > 0;
+}
+
+/* Per host: cells, failures and tries lost with a host. */
+static void hosts_table(GString *o, HhRep *r, GPtrArray *hosts)
+{
+	g_string_append(o, "<h2>Hosts</h2>\n<table id=\"hosts\">\n<tr><th>host"
+			   "</th><th>cells</th><th>failed</th><th>tries lost "
+			   "with a host</th></tr>\n");
+	for (guint h = 0; h < hosts->len; h++) {
+		guint n = 0, bad = 0, lost = 0;
+
+		for (guint i = 0; i < r->rcells->len; i++) {
+			HhRepCell *c = r->rcells->pdata[i];
+			const char *v = hh_rep_verdict(c);
+
+			if (!has_time(c) || strcmp(c->cell->host, hosts->pdata[h]))
+				continue;
+			n++;
+			bad += !g_str_equal(v, "pass") && !g_str_equal(v, "skip") &&
+			       !g_str_equal(v, "xfail");
+			lost += c->cell->lost_attempts;
+		}
+		hh_markup_printf(o, "<tr><td>%s</td>", (char *)hosts->pdata[h]);
+		g_string_append_printf(o, "<td>%u</td><td>%u</td><td>%u</td></tr>\n",
+				       n, bad, lost);
+	}
+	g_string_append(o, "</table>\n");
+}
+
+/*
+ * Which host ran what, and when: a table, and a timeline with a band per
+ * host, each cell a bar from its start for its duration (cells that ran at
+ * once on a host on lanes of their own), linked to its page.
+ */
+static void hosts_section(GString *o, HhRep *r)
+{
+	g_autoptr(GPtrArray) hosts = g_ptr_array_new();
+	g_autoptr(GHashTable) row = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GArray) bars = g_array_new(FALSE, TRUE, sizeof(Bar));
+	g_autoptr(GPtrArray) ends = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_array_unref);
+	g_autofree guint *base = NULL;
+	gint64 t0 = G_MAXINT64, t1 = 0;
+	double scale;
+	guint height;
+
+	for (guint i = 0; i < r->rcells->len; i++) {
+		HhRepCell *c = r->rcells->pdata[i];
+		Bar bar = { c, 0, 0 };
+
+		if (!has_time(c))
+			continue;
+		if (!g_hash_table_contains(row, c->cell->host)) {
+			g_hash_table_insert(row, c->cell->host,
+					    GUINT_TO_POINTER(hosts->len));
+			g_ptr_array_add(hosts, c->cell->host);
+			g_ptr_array_add(ends, g_array_new(FALSE, TRUE,
+							  sizeof(gint64)));
+		}
+		bar.host = GPOINTER_TO_UINT(g_hash_table_lookup(row,
+								c->cell->host));
+		g_array_append_val(bars, bar);
+		t0 = MIN(t0, c->cell->start_ms);
+		t1 = MAX(t1, c->cell->start_ms + c->cell->total_ms);
+	}
+	if (!hosts->len || t1 <= t0)
+		return;
+	/* Hosts in name order, whatever finished first. */
+	g_ptr_array_sort(hosts, str_cmp);
+	for (guint h = 0; h < hosts->len; h++)
+		g_hash_table_insert(row, hosts->pdata[h], GUINT_TO_POINTER(h));
+	for (guint i = 0; i < bars->len; i++) {
+		Bar *bar = &g_array_index(bars, Bar, i);
+
+		bar->host = GPOINTER_TO_UINT(g_hash_table_lookup(
+			row, bar->c->cell->host));
+	}
+	hosts_table(o, r, hosts);
+	g_array_sort(bars, bar_by_start);
+	for (guint i = 0; i < bars->len; i++) {
+		Bar *bar = &g_array_index(bars, Bar, i);
+		GArray *e = ends->pdata[bar->host];
+		gint64 end = bar->c->cell->start_ms + bar->c->cell->total_ms;
+
+		for (bar->lane = 0; bar->lane < e->len; bar->lane++) {
+			if (g_array_index(e, gint64, bar->lane) <=
+			    bar->c->cell->start_ms)
+				break;
+		}
+		if (bar->lane == e->len)
+			g_array_append_val(e, end);
+		else
+			g_array_index(e, gint64, bar->lane) = end;
+	}
+	base = g_new0(guint, hosts->len + 1);
+	for (guint h = 0; h < hosts->len; h++)
+		base[h + 1] = base[h] + ((GArray *)ends->pdata[h])->len + 1;
+	height = base[hosts->len] * HOSTS_LANE;
+	scale = (double)HOSTS_WIDTH / (double)(t1 - t0);
+	g_string_append_printf(o, "<svg id=\"host-timeline\" xmlns=\"http://www.w3.org/2000/svg\""
+			       " width=\"%d\" height=\"%u\" role=\"img\" style=\"margin-top:8px\">\n",
+			       HOSTS_WIDTH + 140, height + 24);
+	for (guint h = 0; h < hosts->len; h++) {
+		g_autofree char *label = hh_text_clean_str(hosts->pdata[h], 40);
+
+		g_string_append_printf(o, "<text x=\"0\" y=\"%u\" font-size=\"11\">",
+				       base[h] * HOSTS_LANE + 11);
+		hh_markup_printf(o, "%s", label);
+		g_string_append(o, "</text>\n");
+	}
+	for (guint i = 0; i < bars->len; i++) {
+		Bar *bar = &g_array_index(bars, Bar, i);
+		const HhArchiveCell *c = bar->c->cell;
+		g_autofree char *page = cell_page(c);
+
+		hh_markup_printf(o, "<a href=\"%s\">", page);
+		g_string_append_printf(o, "<rect x=\"%.1f\" y=\"%u\" width=\"%.1f\""
+				       " height=\"%u\" fill=\"%s\" stroke=\"#fff\">",
+				       130 + (c->start_ms - t0) * scale,
+				       (base[bar->host] + bar->lane) * HOSTS_LANE,
+				       MAX(c->total_ms * scale, 1.0),
+				       HOSTS_LANE - 1,
+				       verdict_fill(hh_rep_verdict(bar->c)));
+		hh_markup_printf(o, "<title>%s: %s, ", c->name,
+				 hh_rep_verdict(bar->c));
+		g_string_append_printf(o, "%.1f s from +%.1f s</title></rect></a>\n",
+				       c->total_ms / 1000.0,
+				       (c->start_ms - t0) / 1000.0);
+	}
+	g_string_append_printf(o, "<text x=\"130\" y=\"%u\" font-size=\"11\">0 s"
+			       "</text><text x=\"%d\" y=\"%u\" font-size=\"11\" "
+			       "text-anchor=\"end\">%.1f s</text>\n</svg>\n",
+			       height + 16, HOSTS_WIDTH + 130, height + 16,
+			       (t1 - t0) / 1000.0);
+}
+
 static char *index_page(HhRep *r)
 {
 	GString *o = g_string_new(NULL);
@@ -259,6 +434,7 @@ static char *index_page(HhRep *r)
 	g_string_append(o, "</table>\n");
 	for (guint k = 0; k < r->kernels->len; k++)
 		heat_map(o, r, ((HhArchiveKernel *)r->kernels->pdata[k])->name);
+	hosts_section(o, r);
 	g_string_append(o, "<p>Colours: <span class=\"badge pass\">pass</span> "
 			   "<span class=\"badge fail\">fail</span> "
 			   "<span class=\"badge crash\">crash</span> "
@@ -562,6 +738,13 @@ static void cell_body(GString *o, HhRep *r, HhRepCell *c, History *h,
 				 failed);
 	hh_markup_printf(o, "<tr><th>boot</th><td>%s</td></tr>\n",
 			 c->cell->boot ? c->cell->boot : "");
+	if (c->cell->host)
+		hh_markup_printf(o, "<tr><th>host</th><td>%s</td></tr>\n",
+				 c->cell->host);
+	if (c->cell->lost_attempts)
+		hh_markup_printf(o, "<tr><th>tries lost with a host</th><td>%u "
+				 "(see result.json lost_attempts)</td></tr>\n",
+				 c->cell->lost_attempts);
 	g_string_append_printf(o, "<tr><th>durations</th><td>boot %" G_GINT64_FORMAT
 			       " ms, steps %" G_GINT64_FORMAT " ms, shutdown %"
 			       G_GINT64_FORMAT " ms, total %" G_GINT64_FORMAT

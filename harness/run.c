@@ -394,10 +394,10 @@ static void job_lost(Run *run, Job *j, HhHost *h, HhVmBackend *b,
 		return;
 	}
 	hh_cell_result_free(r);
-	hh_scheduler_add_to(run->sched, j, j->cost, HH_POOL_ANY);
+	hh_scheduler_add_first(run->sched, j, j->cost);
 }
 
-static HhSnapshot *group_snapshot(Group *g, guint host);
+static HhSnapshot *job_snapshot(Run *run, Job *j, guint pool);
 
 /* A cell on one of several hosts: that host's connection and snapshot. */
 static void run_job_on(gpointer data, guint pool, gpointer user)
@@ -415,7 +415,7 @@ static void run_job_on(gpointer data, guint pool, gpointer user)
 	g_mutex_unlock(&run->lock);
 	j->spec.backend = b;
 	j->spec.host = h->spec->label;
-	j->spec.snapshot = j->group ? group_snapshot(j->group, pool) : NULL;
+	j->spec.snapshot = job_snapshot(run, j, pool);
 	j->spec.attempts = j->attempts;
 	r = hh_cell_run(&j->spec);
 	/* Not the cell's fault if its host is gone (a call that finds out
@@ -543,15 +543,42 @@ struct _Group {
 	/* several hosts: where its cells belong, and its state on each */
 	gint host;
 	HhSnapshot **snaps;
+	gboolean *tried;	/* a snapshot was attempted on host i */
 	guint n_snaps;
 	GMutex lock;
 };
 
-static HhSnapshot *group_snapshot(Group *g, guint host)
+static void make_snapshot_on(gpointer data, guint pool, gpointer user);
+
+/* Several hosts: a group's state on a host it was not placed on (its
+ * host was lost, or this one took cells from a long queue), saved there
+ * once for the group's cells that follow. */
+static HhSnapshot *group_snapshot_on(Run *run, Group *g, guint host)
 {
-	if (!g->snaps)
-		return g->snap;
-	return host < g->n_snaps ? g->snaps[host] : NULL;
+	HhSnapshot *snap;
+
+	g_mutex_lock(&g->lock);
+	if (!g->tried[host]) {
+		g->tried[host] = TRUE;
+		g_clear_error(&g->error);
+		make_snapshot_on(g, host, run);
+		if (g->snaps[host])
+			fprintf(stderr, "%ssnapshot %.12s: saved on host %s too, "
+				"for cells moved there\n",
+				run->tty ? "\r\033[K" : "", g->key,
+				((HhHost *)run->hosts->pdata[host])->spec->label);
+	}
+	snap = g->snaps[host];
+	g_mutex_unlock(&g->lock);
+	return snap;
+}
+
+static HhSnapshot *job_snapshot(Run *run, Job *j, guint pool)
+{
+	if (!j->group)
+		return NULL;
+	return j->group->snaps ? group_snapshot_on(run, j->group, pool) :
+				 j->group->snap;
 }
 
 static void group_free(gpointer p)
@@ -566,6 +593,8 @@ static void group_free(gpointer p)
 			hh_snapshot_free(g->snaps[i]);
 	}
 	g_free(g->snaps);
+	g_free(g->tried);
+	g_mutex_clear(&g->lock);
 	hh_snapshot_free(g->snap);
 	g_clear_error(&g->error);
 	g_free(g);
@@ -601,6 +630,7 @@ static GPtrArray *group_jobs(Run *run, HhBootMode mode, GError **error)
 		g = g_hash_table_lookup(by_key, key);
 		if (!g) {
 			g = g_new0(Group, 1);
+			g_mutex_init(&g->lock);
 			g->key = g_steal_pointer(&key);
 			g->cmdline = g_steal_pointer(&cmdline);
 			g->cfg = cfg;
@@ -686,6 +716,8 @@ static void place_groups(Run *run, GPtrArray *groups)
 		load[best] += g->jobs->len;
 		g->n_snaps = run->hosts->len;
 		g->snaps = g_new0(HhSnapshot *, g->n_snaps);
+		g->tried = g_new0(gboolean, g->n_snaps);
+		g->tried[best] = TRUE;
 	}
 }
 
@@ -1078,7 +1110,7 @@ static HhSuppressions *load_suppressions(const HhRunOptions *o,
 	return hh_suppressions_load(path, error);
 }
 
-static char *new_run_id(void)
+char *hh_run_new_id(void)
 {
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
@@ -1399,7 +1431,7 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 	accel = hh_accel_resolve(run.backend, o.accel,
 				 ((Kernel *)run.kernels->pdata[0])->build->bzimage);
 
-	run_id = o.resume ? g_strdup(o.resume) : new_run_id();
+	run_id = o.resume ? g_strdup(o.resume) : hh_run_new_id();
 	run_dir = g_build_filename(o.results, run_id, NULL);
 	run.run_id = run_id;
 	if (!hh_mkdir_p(run_dir, 0755, &err))

@@ -50,6 +50,9 @@ typedef struct {
 gboolean hh_boot_mode_parse(const char *text, HhBootMode *out,
 			    GError **error);
 
+/* A new run's id: its UTC start and a random suffix. */
+char *hh_run_new_id(void);
+
 /* --shard "K/N": 1 <= K <= N. */
 gboolean hh_shard_parse(const char *text, guint *k, guint *n,
 			GError **error);

@@ -93,6 +93,19 @@ void hh_scheduler_add_to(HhScheduler *s, gpointer job, HhCost cost,
 	g_mutex_unlock(&s->lock);
 }
 
+void hh_scheduler_add_first(HhScheduler *s, gpointer job, HhCost cost)
+{
+	Entry *e = g_new0(Entry, 1);
+
+	e->job = job;
+	e->cost = cost;
+	e->pool = HH_POOL_ANY;
+	g_mutex_lock(&s->lock);
+	g_ptr_array_insert(s->entries, 0, e);
+	g_cond_broadcast(&s->cond);
+	g_mutex_unlock(&s->lock);
+}
+
 void hh_scheduler_add(HhScheduler *s, gpointer job, HhCost cost)
 {
 	hh_scheduler_add_to(s, job, cost, HH_POOL_ANY);

@@ -45,6 +45,9 @@ void hh_scheduler_add(HhScheduler *s, gpointer job, HhCost cost);
 void hh_scheduler_add_to(HhScheduler *s, gpointer job, HhCost cost,
 			 gint pool);
 
+/* A job handed back (its host was lost): first in line, any pool. */
+void hh_scheduler_add_first(HhScheduler *s, gpointer job, HhCost cost);
+
 /* Stops starting jobs (running ones finish); callable from any thread. */
 void hh_scheduler_stop(HhScheduler *s);
 /* A pool down starts nothing; up again, it takes jobs. */
