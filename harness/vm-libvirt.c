@@ -1523,15 +1523,15 @@ static char *lv_identity(HhVmBackend *b, const HhVmConfig *cfg,
 	Lv *lv = (Lv *)b;
 	g_autofree char *xml = domain_xml(cfg, "@name", "@uuid", "@kernel",
 					  "@initrd", lv->root ? "@run" : NULL);
-	char *pid = g_strstr_len(xml, -1, "pid=\"");
+	g_autoptr(GRegex) pid = g_regex_new("pid=\"[0-9]+\"", 0, 0, NULL);
+	g_autofree char *same = NULL;
 
-	/* The owner's pid differs between runs, not between states. */
-	if (pid)
-		for (pid += 5; g_ascii_isdigit(*pid); pid++)
-			*pid = '0';
+	/* The owner's pid differs between runs, not between states (all of
+	 * it: a pid of another length is the same state). */
+	same = g_regex_replace_literal(pid, xml, -1, 0, "pid=\"0\"", 0, NULL);
 	return g_strdup_printf("libvirt %lu qemu %lu at %s\n%s",
 			       lv->lib_version, lv->hv_version,
-			       b->uri ? b->uri : "embed", xml);
+			       b->uri ? b->uri : "embed", same ? same : xml);
 }
 
 static gboolean lv_save_state(HhVm *vm, const char *path, guint timeout_ms,

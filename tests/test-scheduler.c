@@ -162,7 +162,7 @@ static void pool_job_fn(gpointer data, guint pool, gpointer user)
 		}
 		t->given_back++;
 		t->where[j->id] = 0;
-		hh_scheduler_add_to(t->sched, j, c, HH_POOL_ANY);
+		hh_scheduler_add_first(t->sched, j, c);
 	}
 	g_mutex_unlock(&t->lock);
 }
