@@ -971,6 +971,7 @@ static char *remote_copy(Lv *lv, const char *local, GError **error)
 	virStorageVolPtr vol = NULL, pv = NULL;
 	char *path = NULL;
 	GStatBuf st;
+	gint64 t0;
 
 	if (!sum)
 		return NULL;
@@ -1005,6 +1006,7 @@ static char *remote_copy(Lv *lv, const char *local, GError **error)
 				       "creating volume %s", part);
 			goto out;
 		}
+		t0 = hh_now_ms();
 		if (!upload(lv->conn, pv, local, (long long)st.st_size, error))
 			goto out;
 		vol = virStorageVolCreateXMLFrom(pool, xml, pv, 0);
@@ -1013,8 +1015,9 @@ static char *remote_copy(Lv *lv, const char *local, GError **error)
 				       "creating volume %s", vname);
 			goto out;
 		}
-		fprintf(stderr, "libvirt: uploaded %s to %s (pool %s)\n",
-			local, lv->parent.uri, POOL_NAME);
+		fprintf(stderr, "libvirt: uploaded %s to %s (pool %s), %.1f MB "
+			"in %" G_GINT64_FORMAT " ms\n", local, lv->parent.uri,
+			POOL_NAME, st.st_size / 1e6, hh_now_ms() - t0);
 	}
 	path = virStorageVolGetPath(vol);
 	if (!path)
