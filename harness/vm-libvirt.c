@@ -792,9 +792,11 @@ static guint reap_free_root(const char *root)
 	return removed;
 }
 
-static guint lv_reap_stale(HhVmBackend *b, GError **error)
+/* Destroys the running domains pick() chooses; returns how many. */
+static guint destroy_picked(Lv *lv, const char *prefix,
+			    gboolean (*pick)(Lv *lv, virDomainPtr dom),
+			    GError **error)
 {
-	Lv *lv = (Lv *)b;
 	virDomainPtr *doms = NULL;
 	int n = virConnectListAllDomains(lv->conn, &doms,
 					 VIR_CONNECT_LIST_DOMAINS_ACTIVE);
@@ -807,18 +809,34 @@ static guint lv_reap_stale(HhVmBackend *b, GError **error)
 	for (int i = 0; i < n; i++) {
 		const char *name = virDomainGetName(doms[i]);
 
-		/* In our own embedded root every hh- domain is a dead run's;
-		 * on a daemon, only those whose owner is gone. */
-		if (name && g_str_has_prefix(name, "hh-") &&
-		    (lv->root || !owner_alive(doms[i])) &&
-		    virDomainDestroy(doms[i]) == 0) {
-			fprintf(stderr, "libvirt: removed domain %s, left "
-				"running by a harness that was killed\n", name);
+		if (name && g_str_has_prefix(name, prefix) &&
+		    (!pick || pick(lv, doms[i])) &&
+		    virDomainDestroy(doms[i]) == 0)
 			removed++;
-		}
 		virDomainFree(doms[i]);
 	}
 	free(doms);
+	return removed;
+}
+
+/* In our own embedded root every hh- domain is a dead run's; on a
+ * daemon, only those whose owner is gone. */
+static gboolean stale(Lv *lv, virDomainPtr dom)
+{
+	if (!lv->root && owner_alive(dom))
+		return FALSE;
+	fprintf(stderr, "libvirt: removed domain %s, left running by a "
+		"harness that was killed\n", virDomainGetName(dom));
+	return TRUE;
+}
+
+static guint lv_reap_stale(HhVmBackend *b, GError **error)
+{
+	Lv *lv = (Lv *)b;
+	guint removed = destroy_picked(lv, "hh-", stale, error);
+
+	if (error && *error)
+		return 0;
 	/* The other embedded roots: those whose owner died. */
 	for (guint i = 0; lv->root && i < EMBED_ROOTS; i++) {
 		g_autofree char *parent = g_path_get_dirname(lv->root);
@@ -873,29 +891,8 @@ static gboolean lv_alive(HhVmBackend *b)
 static guint lv_reap_prefix(HhVmBackend *b, const char *prefix,
 			    GError **error)
 {
-	Lv *lv = (Lv *)b;
-	virDomainPtr *doms = NULL;
-	int n = virConnectListAllDomains(lv->conn, &doms, 0);
-	guint removed = 0;
-
-	if (n < 0) {
-		set_virt_error(error, HH_ERROR_FAILED, "listing domains");
-		return 0;
-	}
-	for (int i = 0; i < n; i++) {
-		const char *name = virDomainGetName(doms[i]);
-
-		if (name && g_str_has_prefix(name, prefix)) {
-			if (virDomainIsActive(doms[i]) == 1 &&
-			    virDomainDestroy(doms[i]) == 0)
-				removed++;
-			/* A domain defined for a restore, if any. */
-			virDomainUndefine(doms[i]);
-		}
-		virDomainFree(doms[i]);
-	}
-	free(doms);
-	return removed;
+	/* Transient domains: destroyed is gone. */
+	return destroy_picked((Lv *)b, prefix, NULL, error);
 }
 
 /* ---- files on the host that runs the guest ---- */

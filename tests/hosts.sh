@@ -62,7 +62,8 @@ if [ "$s2" -eq 0 ] && [ "$s1" -eq 0 ] && [ -s "$tmp/two.v" ] &&
 else
 	not_ok "over two hosts the cells give the verdicts of one host" \
 		"exit $s2 and $s1" "$(diff "$tmp/one.v" "$tmp/two.v")" \
-		"$(tail -n 15 "$tmp/two.err")"
+		"$("$HH" results show --results "$tmp/two" "$(readlink "$tmp/two/latest")" | grep -v '^pass')" \
+		"$("$HH" results show --results "$tmp/one" "$(readlink "$tmp/one/latest")" | grep -v '^pass')"
 fi
 hosts_used=$(grep -h '"host"' "$tmp"/two/2*/*/*/*/result.json | sort -u)
 if printf '%s\n' "$hosts_used" | grep -q local1 &&
@@ -132,6 +133,31 @@ else
 	not_ok "no QEMU of the run is left on either host" "$(qemu_of_run "$id")"
 fi
 "$lh" restart 2 >/dev/null 2>&1
+
+# 2b. A daemon killed alone leaves its QEMUs running; back during the run,
+# the host gets the guests the run left there destroyed, and cells again.
+# shellcheck disable=SC2086
+"$HH" run --quiet --keep-going --hosts "$two" --matrix configs/check.matrix \
+	$sel --only 'stock/mem1g-of-2g/*' --results "$tmp/back" \
+	>"$tmp/back.ktap" 2>"$tmp/back.err" &
+pid=$!
+wait_for 240 grep -q '^\[2/' "$tmp/back.err"
+id=$(sed -n 's/^run \([0-9a-f-]*\): .*/\1/p' "$tmp/back.err" | head -n 1)
+"$lh" kill-daemon 2
+left=$(pgrep -fc "[q]emu-system-x86_64 .*guest=hh-$id" || true)
+wait_for 30 grep -q '^host local2 lost at' "$tmp/back.err"
+"$lh" restart 2 >/dev/null 2>&1
+wait "$pid"
+status=$?
+if [ "$status" -eq 0 ] &&
+	grep -q '^host local2 is back at [0-9:]*; [0-9]* guest(s) the run had left there destroyed' "$tmp/back.err" &&
+	! pgrep -f "[q]emu-system-x86_64 .*guest=hh-$id" >/dev/null; then
+	ok "a host back during the run: its abandoned guests destroyed ($left QEMU(s) outlived the daemon), none left"
+else
+	not_ok "a host back during the run: its abandoned guests destroyed, none left" \
+		"exit $status" "$(grep -v '^\[' "$tmp/back.err" | tail -n 10)" \
+		"$(pgrep -af "[q]emu-system-x86_64 .*guest=hh-$id")"
+fi
 
 # 3. A host down at start.
 cp "$one" "$tmp/down.conf"
