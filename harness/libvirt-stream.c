@@ -265,3 +265,14 @@ GIOStream *hh_lv_pump_to_stream(virStreamPtr st, HhLvPump **pump,
 	}
 	return G_IO_STREAM(g_socket_connection_factory_create_connection(sock));
 }
+
+void hh_lv_pump_cut(HhLvPump *pump)
+{
+	if (!pump)
+		return;
+	g_mutex_lock(&pump->lock);
+	if (!pump->to_file && pump->fd >= 0)
+		shutdown(pump->fd, SHUT_RDWR);
+	pump->dead = TRUE;
+	g_mutex_unlock(&pump->lock);
+}

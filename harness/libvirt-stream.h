@@ -28,4 +28,9 @@ void hh_lv_pump_drain(HhLvPump *pump, gint64 deadline);
 /* Stops the traffic and drops the caller's reference. */
 void hh_lv_pump_close(HhLvPump **pump);
 
+/* The stream's connection is gone: the harness's end of the pair sees
+ * end of file now, whatever libvirt still says of the stream.  Any
+ * thread. */
+void hh_lv_pump_cut(HhLvPump *pump);
+
 #endif

@@ -24,6 +24,7 @@
 #include "spawn.h"
 #include "util.h"
 #include "hh-protocol.h"
+#include "libvirt-abort.h"
 #include "libvirt-save-image.h"
 #include "libvirt-stream.h"
 
@@ -57,6 +58,7 @@ typedef struct {
 	char *root;		/* embedded driver root, or NULL */
 	int root_lock;		/* fd holding root's flock */
 	GMutex lock;		/* live, uploads */
+	GMutex rpc_lock;	/* liveness calls on conn */
 	GHashTable *live;	/* domain name -> virDomainPtr (ref) */
 	GHashTable *uploads;	/* local path + sha -> remote path */
 	GHashTable *vms;	/* domain name -> LvVm* of this process */
@@ -65,6 +67,8 @@ typedef struct {
 	int interrupt_timer;
 	gboolean interrupted;	/* event loop thread only */
 	gint lost;		/* atomic: the connection closed */
+	gint aborted;		/* atomic: its sockets were cut */
+	HhLvPeer *peer;		/* the daemon's address, or NULL */
 	int close_reason;	/* VIR_CONNECT_CLOSE_REASON_* once lost */
 	unsigned long lib_version, hv_version;
 } Lv;
@@ -169,6 +173,12 @@ static void set_virt_error(GError **error, int code, const char *fmt, ...)
 typedef struct {
 	HhVm parent;
 	Lv *lv;
+	/* The guest's own connection to a daemon (the embedded driver's
+	 * otherwise): libvirt 9.0's RPC client may crash when several
+	 * threads wait on one connection and it closes under them (a
+	 * stale socket watch of one thread fires in another's poll, see
+	 * docs/hosts.md), so no two cells share one. */
+	virConnectPtr conn;
 	virDomainPtr dom;
 	char *name;
 	char *uuid;
@@ -188,6 +198,11 @@ typedef struct {
 } LvVm;
 
 static void tlog(LvVm *v, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static virConnectPtr vm_conn(LvVm *v)
+{
+	return v->conn;
+}
 
 static void tlog(LvVm *v, const char *fmt, ...)
 {
@@ -652,14 +667,45 @@ static void destroy_job(gpointer data, gpointer user)
 	g_mutex_unlock(&lv->lock);
 }
 
+/* Every guest of a lost host: its agent and log channels end now (their
+ * streams may never say so).  On the event loop, once. */
+static void cut_guests(int timer, void *opaque)
+{
+	Lv *lv = opaque;
+	GHashTableIter it;
+	gpointer vm;
+
+	virEventRemoveTimeout(timer);
+	g_mutex_lock(&lv->lock);
+	g_hash_table_iter_init(&it, lv->vms);
+	while (g_hash_table_iter_next(&it, NULL, &vm)) {
+		LvVm *v = vm;
+
+		for (guint i = 0; i < 2; i++)
+			hh_lv_pump_cut(v->ports[i]);
+	}
+	g_mutex_unlock(&lv->lock);
+}
+
 /* The daemon died, the network went, or keepalive gave up on a hung host
  * (5 s interval, 2 misses: within 15 s). */
 static void on_close(virConnectPtr conn, int reason, void *opaque)
 {
 	Lv *lv = opaque;
 
+	/* A cell's own connection, closed by the harness. */
+	if (reason == VIR_CONNECT_CLOSE_REASON_CLIENT)
+		return;
+
 	lv->close_reason = reason;
 	g_atomic_int_set(&lv->lost, 1);
+	/* Calls waiting on the other connections to that host would wait
+	 * for ever (libvirt-abort.h): their sockets are cut, once. */
+	if (g_atomic_int_compare_and_exchange(&lv->aborted, 0, 1)) {
+		hh_lv_peer_abort(lv->peer);
+		/* Not here: the closing thread may hold lv->lock. */
+		virEventAddTimeout(0, cut_guests, lv, NULL);
+	}
 }
 
 static void lv_close(HhVmBackend *b)
@@ -685,6 +731,8 @@ static void lv_close(HhVmBackend *b)
 	if (lv->root_lock >= 0)
 		close(lv->root_lock);
 	g_mutex_clear(&lv->lock);
+	g_mutex_clear(&lv->rpc_lock);
+	hh_lv_peer_free(lv->peer);
 	g_free(lv->root);
 	g_free(b->uri);
 	g_free(lv);
@@ -701,6 +749,7 @@ HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error)
 	lv->lifecycle_cb = -1;
 	lv->vms = g_hash_table_new(g_str_hash, g_str_equal);
 	g_mutex_init(&lv->lock);
+	g_mutex_init(&lv->rpc_lock);
 	lv->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 domain_unref);
 	lv->uploads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -714,6 +763,7 @@ HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error)
 	} else {
 		open_uri = g_strdup(uri);
 		lv->parent.uri = g_strdup(uri);
+		lv->peer = hh_lv_peer_new(uri);
 	}
 	lv->conn = virConnectOpen(open_uri);
 	if (!lv->conn) {
@@ -738,6 +788,29 @@ HhVmBackend *hh_vm_backend_libvirt_open(const char *uri, GError **error)
 fail:
 	lv_close(&lv->parent);
 	return NULL;
+}
+
+/* A guest's own connection (see LvVm.conn): a new one to a daemon, with
+ * the keepalive and close callback of the backend's; the embedded
+ * driver's connection (no RPC) is shared. */
+static virConnectPtr cell_connect(Lv *lv, GError **error)
+{
+	virConnectPtr conn;
+
+	if (lv->root) {
+		virConnectRef(lv->conn);
+		return lv->conn;
+	}
+	conn = virConnectOpen(lv->parent.uri);
+	if (!conn) {
+		set_virt_error(error, HH_ERROR_FAILED,
+			       "cannot connect to libvirt at '%s'",
+			       lv->parent.uri);
+		return NULL;
+	}
+	virConnectSetKeepAlive(conn, 5, 2);
+	virConnectRegisterCloseCallback(conn, on_close, lv, NULL);
+	return conn;
 }
 
 /* Is the pid in a domain's metadata a live process of this machine? */
@@ -882,10 +955,15 @@ static gboolean lv_alive(HhVmBackend *b)
 	Lv *lv = (Lv *)b;
 	unsigned long ver;
 
+	gboolean ok;
+
 	if (g_atomic_int_get(&lv->lost) || virConnectIsAlive(lv->conn) != 1)
 		return FALSE;
-	return virConnectGetVersion(lv->conn, &ver) == 0 &&
-	       !g_atomic_int_get(&lv->lost);
+	/* One thread at a time in an RPC on the shared connection. */
+	g_mutex_lock(&lv->rpc_lock);
+	ok = virConnectGetVersion(lv->conn, &ver) == 0;
+	g_mutex_unlock(&lv->rpc_lock);
+	return ok && !g_atomic_int_get(&lv->lost);
 }
 
 static guint lv_reap_prefix(HhVmBackend *b, const char *prefix,
@@ -897,9 +975,9 @@ static guint lv_reap_prefix(HhVmBackend *b, const char *prefix,
 
 /* ---- files on the host that runs the guest ---- */
 
-static virStoragePoolPtr harness_pool(Lv *lv, GError **error)
+static virStoragePoolPtr harness_pool(virConnectPtr conn, GError **error)
 {
-	virStoragePoolPtr pool = virStoragePoolLookupByName(lv->conn, POOL_NAME);
+	virStoragePoolPtr pool = virStoragePoolLookupByName(conn, POOL_NAME);
 	static const char xml[] =
 		"<pool type='dir'><name>" POOL_NAME "</name><target><path>"
 		POOL_PATH "</path></target></pool>";
@@ -909,7 +987,7 @@ static virStoragePoolPtr harness_pool(Lv *lv, GError **error)
 			virStoragePoolCreate(pool, 0);
 		return pool;
 	}
-	pool = virStoragePoolCreateXML(lv->conn, xml,
+	pool = virStoragePoolCreateXML(conn, xml,
 				       VIR_STORAGE_POOL_CREATE_WITH_BUILD);
 	if (!pool)
 		set_virt_error(error, HH_ERROR_FAILED,
@@ -978,7 +1056,7 @@ static char *remote_copy(Lv *lv, const char *local, GError **error)
 	path = g_strdup(g_hash_table_lookup(lv->uploads, vname));
 	if (path)
 		goto out;
-	pool = harness_pool(lv, error);
+	pool = harness_pool(lv->conn, error);
 	if (!pool)
 		goto out;
 	virStoragePoolRefresh(pool, 0);
@@ -1118,13 +1196,12 @@ static int send_bytes(virStreamPtr st, char *buf, size_t n, void *opaque)
  * cloned there (libvirt copies it), and only the header region travels. */
 static char *pool_restore_copy(LvVm *v, const char *image, GError **error)
 {
-	Lv *lv = v->lv;
 	g_autofree char *base = g_path_get_basename(image);
 	g_autofree char *cname = g_strdup_printf("restore-%s", v->uuid);
 	g_autofree char *cxml = NULL;
 	g_autoptr(GByteArray) head = g_byte_array_new();
 	g_autofree guint8 *fresh = NULL;
-	virStoragePoolPtr pool = harness_pool(lv, error);
+	virStoragePoolPtr pool = harness_pool(vm_conn(v), error);
 	virStorageVolPtr src = NULL, dst = NULL;
 	virStreamPtr st = NULL;
 	virStorageVolInfo info;
@@ -1139,7 +1216,7 @@ static char *pool_restore_copy(LvVm *v, const char *image, GError **error)
 		set_virt_error(error, HH_ERROR_FAILED, "saved state %s", image);
 		goto out;
 	}
-	st = virStreamNew(lv->conn, 0);
+	st = virStreamNew(vm_conn(v), 0);
 	if (!st || virStorageVolDownload(src, st, 0, HH_SAVE_IMAGE_HEADER, 0) < 0 ||
 	    virStreamRecvAll(st, recv_into, head) < 0 ||
 	    virStreamFinish(st) < 0 ||
@@ -1150,7 +1227,7 @@ static char *pool_restore_copy(LvVm *v, const char *image, GError **error)
 	}
 	virStreamFree(st);
 	g_byte_array_set_size(head, 0);
-	st = virStreamNew(lv->conn, 0);
+	st = virStreamNew(vm_conn(v), 0);
 	if (!st || virStorageVolDownload(src, st, 0, region, 0) < 0 ||
 	    virStreamRecvAll(st, recv_into, head) < 0 ||
 	    virStreamFinish(st) < 0 || head->len != region) {
@@ -1171,7 +1248,7 @@ static char *pool_restore_copy(LvVm *v, const char *image, GError **error)
 	}
 	g_byte_array_set_size(head, 0);
 	g_byte_array_append(head, fresh, (guint)region);
-	st = virStreamNew(lv->conn, 0);
+	st = virStreamNew(vm_conn(v), 0);
 	if (!st || virStorageVolUpload(dst, st, 0, region, 0) < 0 ||
 	    virStreamSendAll(st, send_bytes, head) < 0 ||
 	    virStreamFinish(st) < 0) {
@@ -1200,7 +1277,7 @@ static void drop_restore_copy(LvVm *v)
 		g_unlink(v->restore_copy);
 		return;
 	}
-	vol = virStorageVolLookupByPath(v->lv->conn, v->restore_copy);
+	vol = virStorageVolLookupByPath(vm_conn(v), v->restore_copy);
 	if (vol) {
 		virStorageVolDelete(vol, 0);
 		virStorageVolFree(vol);
@@ -1235,6 +1312,16 @@ static void lv_free_vm(HhVm *vm)
 		g_hash_table_unref(v->vcpus);
 	if (v->restore_copy)
 		drop_restore_copy(v);
+	if (v->conn) {
+		/* The destroyer's domain keeps the connection as long as it
+		 * needs it. */
+		if (v->conn != v->lv->conn) {
+			virConnectUnregisterCloseCallback(v->conn, on_close);
+			virConnectClose(v->conn);
+		} else {
+			virConnectClose(v->conn);
+		}
+	}
 	g_free(v->name);
 	g_free(v->uuid);
 	g_free(v->xml);
@@ -1257,7 +1344,7 @@ static gboolean open_streams(LvVm *v, const char *console_log,
 			    g_strerror(errno));
 		return FALSE;
 	}
-	st = virStreamNew(v->lv->conn, VIR_STREAM_NONBLOCK);
+	st = virStreamNew(vm_conn(v), VIR_STREAM_NONBLOCK);
 	if (!st || virDomainOpenConsole(v->dom, NULL, st,
 					VIR_DOMAIN_CONSOLE_FORCE) < 0) {
 		set_virt_error(error, HH_ERROR_QEMU, "opening the console of %s",
@@ -1271,7 +1358,7 @@ static gboolean open_streams(LvVm *v, const char *console_log,
 	if (!v->console)
 		return FALSE;
 	for (guint i = 0; i < 2; i++) {
-		st = virStreamNew(v->lv->conn, VIR_STREAM_NONBLOCK);
+		st = virStreamNew(vm_conn(v), VIR_STREAM_NONBLOCK);
 		if (!st || virDomainOpenChannel(v->dom, names[i], st, 0) < 0) {
 			set_virt_error(error, HH_ERROR_QEMU,
 				       "opening channel %s of %s", names[i],
@@ -1329,6 +1416,9 @@ static HhVm *lv_start(HhVmBackend *b, const HhVmConfig *cfg,
 		v->transcript = fopen(cfg->transcript, "we");
 	if (!check_layout(cfg->variant, error))
 		goto fail;
+	v->conn = cell_connect(lv, error);
+	if (!v->conn)
+		goto fail;
 	if (lv->root) {
 		kernel = g_strdup(cfg->kernel);
 		initrd = g_strdup(cfg->initrd);
@@ -1354,20 +1444,20 @@ static HhVm *lv_start(HhVmBackend *b, const HhVmConfig *cfg,
 		     " ms", hh_now_ms() - t0);
 		tlog(v, "virDomainRestoreFlags %s (paused), a copy of %s "
 		     "renamed", v->restore_copy, state);
-		if (virDomainRestoreFlags(lv->conn, v->restore_copy, v->xml,
+		if (virDomainRestoreFlags(v->conn, v->restore_copy, v->xml,
 					  VIR_DOMAIN_SAVE_PAUSED) < 0) {
 			set_virt_error(error, HH_ERROR_QEMU,
 				       "restoring %s from %s", v->name, state);
 			goto fail;
 		}
-		v->dom = virDomainLookupByName(lv->conn, v->name);
+		v->dom = virDomainLookupByName(v->conn, v->name);
 		tlog(v, "restored after %" G_GINT64_FORMAT " ms", hh_now_ms() - t0);
 		/* QEMU has read the whole state by now. */
 		drop_restore_copy(v);
 		g_clear_pointer(&v->restore_copy, g_free);
 	} else {
 		tlog(v, "virDomainCreateXML (paused)\n%s", v->xml);
-		v->dom = virDomainCreateXML(lv->conn, v->xml,
+		v->dom = virDomainCreateXML(v->conn, v->xml,
 					    VIR_DOMAIN_START_PAUSED);
 	}
 	if (!v->dom) {
@@ -1426,12 +1516,19 @@ static gboolean lv_wait(HhVm *vm, guint timeout_ms, unsigned int flags,
 			GError **error)
 {
 	LvVm *v = (LvVm *)vm;
-	gint64 deadline = hh_now_ms() + timeout_ms;
+	gint64 deadline = hh_now_ms() + timeout_ms, next_poll = 0;
 
 	/* The guest's shutdown (libvirt's lifecycle event) is the end; the
-	 * domain's teardown goes on without the cell. */
-	while (!g_atomic_int_get(&v->powered_off) &&
-	       (lv_running(vm) || g_atomic_int_get(&v->lv->lost))) {
+	 * domain's teardown goes on without the cell.  Asking whether the
+	 * domain still runs is the fallback: every 5 ms in process (the
+	 * embedded driver), every 100 ms over a connection, where 200 calls a
+	 * second per cell queue up in the daemon and delay the event. */
+	while (!g_atomic_int_get(&v->powered_off)) {
+		if (hh_now_ms() >= next_poll) {
+			if (!lv_running(vm) && !g_atomic_int_get(&v->lv->lost))
+				break;
+			next_poll = hh_now_ms() + (v->lv->root ? 5 : 100);
+		}
 		if (hh_spawn_interrupted()) {
 			g_set_error(error, HH_ERROR, HH_ERROR_CANCELLED,
 				    "interrupted");
@@ -1546,7 +1643,7 @@ static gboolean lv_save_state(HhVm *vm, const char *path, guint timeout_ms,
 		g_strdup_printf("%s/state-%s", POOL_PATH, key);
 	tlog(v, "virDomainSaveFlags %s", there);
 	if (!v->lv->root) {
-		virStoragePoolPtr pool = harness_pool(v->lv, error);
+		virStoragePoolPtr pool = harness_pool(vm_conn(v), error);
 
 		if (!pool)
 			return FALSE;

@@ -159,6 +159,29 @@ else
 		"$(pgrep -af "[q]emu-system-x86_64 .*guest=hh-$id")"
 fi
 
+# 2c. A hung host (its daemon stopped, as a machine that drops off the
+# network): noticed through keepalive, its cells moved, no crash.
+# shellcheck disable=SC2086
+"$HH" run --quiet --keep-going --hosts "$two" --matrix configs/check.matrix \
+	$sel --results "$tmp/hang" >"$tmp/hang.ktap" 2>"$tmp/hang.err" &
+pid=$!
+wait_for 240 grep -q '^\[2/' "$tmp/hang.err"
+dpid=$(cat "$HH_LOCAL_HOSTS_DIR/h2/run/libvirtd.pid")
+kill -STOP "$dpid"
+wait_for 60 grep -q '^host local2 lost at' "$tmp/hang.err"
+kill -CONT "$dpid"
+wait "$pid"
+status=$?
+planned=$(sed -n 's/^1\.\.//p' "$tmp/hang.ktap")
+verdicts=$(grep -cE '^(not )?ok ' "$tmp/hang.ktap")
+if [ "$status" -eq 0 ] && [ "$verdicts" = "$planned" ] &&
+	grep -q '^host local2 lost at' "$tmp/hang.err"; then
+	ok "a hung host: noticed, its cells moved, the run completes ($verdicts of $planned)"
+else
+	not_ok "a hung host: noticed, its cells moved, the run completes" \
+		"exit $status, $verdicts of $planned" "$(grep -v '^\[' "$tmp/hang.err" | tail -n 10)"
+fi
+
 # 3. A host down at start.
 cp "$one" "$tmp/down.conf"
 printf '\n[host gone]\nuri=qemu+tcp://127.0.0.1:16799/system\n' >>"$tmp/down.conf"
