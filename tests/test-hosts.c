@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hosts files, the TCP policy, and stable shards. */
 #include "hh-error.h"
+#include "libvirt-abort.h"
 #include "hosts.h"
 #include "matrix.h"
 #include "run.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static GPtrArray *parse(const char *text, GError **error)
 {
@@ -151,6 +155,42 @@ static void test_shard_parse(void)
 	g_assert_false(hh_shard_parse("a/b", &k, &n, NULL));
 }
 
+/* A lost host's sockets are shut down: a connection to its address and
+ * port sees end of file; one to another port does not. */
+static void test_abort_sockets(void)
+{
+	int lfd[2], cfd[2];
+	guint16 port[2];
+	g_autofree char *uri = NULL;
+	g_autoptr(HhLvPeer) peer = NULL;
+	char c;
+
+	for (guint i = 0; i < 2; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(a);
+
+		lfd[i] = socket(AF_INET, SOCK_STREAM, 0);
+		g_assert_cmpint(bind(lfd[i], (struct sockaddr *)&a, sizeof(a)), ==, 0);
+		g_assert_cmpint(listen(lfd[i], 1), ==, 0);
+		getsockname(lfd[i], (struct sockaddr *)&a, &len);
+		port[i] = ntohs(a.sin_port);
+		cfd[i] = socket(AF_INET, SOCK_STREAM, 0);
+		g_assert_cmpint(connect(cfd[i], (struct sockaddr *)&a, sizeof(a)), ==, 0);
+	}
+	uri = g_strdup_printf("qemu+tcp://127.0.0.1:%u/system", port[0]);
+	peer = hh_lv_peer_new(uri);
+	g_assert_nonnull(peer);
+	g_assert_cmpuint(hh_lv_peer_abort(peer), ==, 1);
+	g_assert_cmpint(recv(cfd[0], &c, 1, MSG_DONTWAIT), ==, 0);
+	g_assert_cmpint(recv(cfd[1], &c, 1, MSG_DONTWAIT), ==, -1);
+	g_assert_null(hh_lv_peer_new("qemu:///system"));
+	for (guint i = 0; i < 2; i++) {
+		close(cfd[i]);
+		close(lfd[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -160,5 +200,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/hosts/tcp-only-on-loopback", test_tcp_policy);
 	g_test_add_func("/hosts/shards-stable-and-complete", test_shards);
 	g_test_add_func("/hosts/shard-parse", test_shard_parse);
+	g_test_add_func("/hosts/lost-host-sockets-cut", test_abort_sockets);
 	return g_test_run();
 }
