@@ -43,6 +43,19 @@ qemu_of_run() {
 	pgrep -f "[q]emu-system-x86_64 .*guest=hh-$1"
 }
 
+# Starts a run over HOSTS into $tmp/NAME (KTAP in NAME.ktap, stderr in
+# NAME.err) in the background, and returns once two cells are done; the
+# run's pid is in $pid.
+run_started() {
+	name=$1
+	hosts=$2
+	shift 2
+	"$HH" run --quiet --keep-going --hosts "$hosts" --matrix configs/check.matrix \
+		"$@" --results "$tmp/$name" >"$tmp/$name.ktap" 2>"$tmp/$name.err" &
+	pid=$!
+	wait_for 240 grep -q '^\[2/' "$tmp/$name.err"
+}
+
 check "the stock kernel is built" "$HH" kernel build --no-patches --quiet
 
 # 1. Two hosts against one.
@@ -101,10 +114,7 @@ fi
 
 # 2. A host killed mid-run, daemon and QEMUs.
 # shellcheck disable=SC2086
-"$HH" run --quiet --keep-going --hosts "$two" --matrix configs/check.matrix \
-	$sel --results "$tmp/kill" >"$tmp/kill.ktap" 2>"$tmp/kill.err" &
-pid=$!
-wait_for 240 grep -q '^\[2/' "$tmp/kill.err"
+run_started kill "$two" $sel
 "$lh" kill 2
 wait "$pid"
 status=$?
@@ -137,11 +147,7 @@ fi
 # 2b. A daemon killed alone leaves its QEMUs running; back during the run,
 # the host gets the guests the run left there destroyed, and cells again.
 # shellcheck disable=SC2086
-"$HH" run --quiet --keep-going --hosts "$two" --matrix configs/check.matrix \
-	$sel --only 'stock/mem1g-of-2g/*' --results "$tmp/back" \
-	>"$tmp/back.ktap" 2>"$tmp/back.err" &
-pid=$!
-wait_for 240 grep -q '^\[2/' "$tmp/back.err"
+run_started back "$two" $sel --only 'stock/mem1g-of-2g/*'
 id=$(sed -n 's/^run \([0-9a-f-]*\): .*/\1/p' "$tmp/back.err" | head -n 1)
 "$lh" kill-daemon 2
 left=$(pgrep -fc "[q]emu-system-x86_64 .*guest=hh-$id" || true)
@@ -162,10 +168,7 @@ fi
 # 2c. A hung host (its daemon stopped, as a machine that drops off the
 # network): noticed through keepalive, its cells moved, no crash.
 # shellcheck disable=SC2086
-"$HH" run --quiet --keep-going --hosts "$two" --matrix configs/check.matrix \
-	$sel --results "$tmp/hang" >"$tmp/hang.ktap" 2>"$tmp/hang.err" &
-pid=$!
-wait_for 240 grep -q '^\[2/' "$tmp/hang.err"
+run_started hang "$two" $sel
 dpid=$(cat "$HH_LOCAL_HOSTS_DIR/h2/run/libvirtd.pid")
 kill -STOP "$dpid"
 wait_for 60 grep -q '^host local2 lost at' "$tmp/hang.err"
@@ -198,11 +201,7 @@ else
 fi
 
 # 4. Every host lost mid-run: exit 2, then --resume finishes the run.
-"$HH" run --quiet --keep-going --hosts "$only2" --matrix configs/check.matrix \
-	--only 'stock/mem2g-of-3g/*' --only 'stock/mem1g-of-2g/*' \
-	--results "$tmp/all" >"$tmp/all.ktap" 2>"$tmp/all.err" &
-pid=$!
-wait_for 240 grep -q '^\[2/' "$tmp/all.err"
+run_started all "$only2" --only 'stock/mem2g-of-3g/*' --only 'stock/mem1g-of-2g/*'
 "$lh" kill 2
 wait "$pid"
 status=$?
