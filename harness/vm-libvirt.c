@@ -1706,6 +1706,21 @@ static gboolean lv_device_del(HhVm *vm, const char *id, guint timeout_ms,
 	return TRUE;
 }
 
+/* vCPUs added under an id go through virDomainSetVcpu, as in
+ * lv_device_del; virtio-mem is left NULL (UNSUPPORTED: a skip saying so). */
+static gboolean lv_vcpu_del(HhVm *vm, const char *id, guint timeout_ms,
+			    unsigned int flags, GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+
+	if (!g_hash_table_contains(v->vcpus, id)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+			    "no vCPU was added under the id '%s'", id);
+		return FALSE;
+	}
+	return lv_device_del(vm, id, timeout_ms, flags, error);
+}
+
 static char *lv_dump_registers(HhVm *vm, guint timeout_ms,
 			       unsigned int flags, GError **error)
 {
@@ -1790,6 +1805,7 @@ const HhVmBackendOps hh_vm_backend_libvirt = {
 	.dimm_add = lv_dimm_add,
 	.vcpu_add = lv_vcpu_add,
 	.device_del = lv_device_del,
+	.vcpu_del = lv_vcpu_del,
 	.dump_registers = lv_dump_registers,
 	.peak_rss_kb = lv_peak_rss_kb,
 	.free_vm = lv_free_vm,

@@ -472,6 +472,47 @@ static gboolean qemu_device_del(HhVm *vm, const char *id, guint timeout_ms,
 				      timeout_ms, error);
 }
 
+static gboolean qemu_vcpu_del(HhVm *vm, const char *id, guint timeout_ms,
+			      unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_device_del_wait(q->qmp, id, HH_QMP_DEL_NONE,
+				      timeout_ms, error);
+}
+
+static gboolean qemu_virtio_mem_add(HhVm *vm, const char *id,
+				    guint64 max_size, gint node,
+				    guint64 block_size, guint timeout_ms,
+				    unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_virtio_mem_add(q->qmp, id, max_size, node, block_size,
+				     timeout_ms, error);
+}
+
+static gboolean qemu_virtio_mem_resize(HhVm *vm, const char *id,
+				       guint64 requested, guint timeout_ms,
+				       unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_virtio_mem_resize(q->qmp, id, requested, timeout_ms,
+					error);
+}
+
+static gboolean qemu_virtio_mem_query(HhVm *vm, const char *id,
+				      guint64 *plugged, guint64 *requested,
+				      guint timeout_ms, unsigned int flags,
+				      GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_virtio_mem_query(q->qmp, id, plugged, requested,
+				       timeout_ms, error);
+}
+
 static char *qemu_dump_registers(HhVm *vm, guint timeout_ms,
 				 unsigned int flags, GError **error)
 {
@@ -570,6 +611,10 @@ const HhVmBackendOps hh_vm_backend_qemu = {
 	.dimm_add = qemu_dimm_add,
 	.vcpu_add = qemu_vcpu_add,
 	.device_del = qemu_device_del,
+	.vcpu_del = qemu_vcpu_del,
+	.virtio_mem_add = qemu_virtio_mem_add,
+	.virtio_mem_resize = qemu_virtio_mem_resize,
+	.virtio_mem_query = qemu_virtio_mem_query,
 	.dump_registers = qemu_dump_registers,
 	.peak_rss_kb = qemu_peak_rss_kb,
 	.free_vm = qemu_free,
