@@ -802,7 +802,10 @@ static gboolean unmet_requirement(Cell *c)
 		g_autofree char *why = NULL;
 		const char *release = c->spec->kernel_release;
 		const char *accel = c->spec->accel == HH_ACCEL_KVM ? "kvm" :
-								   "tcg";
+				    c->spec->variant->tcg_multi    ? "mttcg" :
+								     "tcg";
+		g_auto(GStrv) accels = r->kind == HH_REQ_ACCEL ?
+			g_strsplit(r->value, " ", -1) : NULL;
 
 		if (r->kind == HH_REQ_CONFIG &&
 		    !hh_kconfig_enabled(c->spec->kconfig, r->value))
@@ -816,7 +819,7 @@ static gboolean unmet_requirement(Cell *c)
 					      c->spec->kernel_name, release,
 					      r->below ? "<" : ">=", r->value);
 		else if (r->kind == HH_REQ_ACCEL &&
-			 !g_str_equal(accel, r->value))
+			 !g_strv_contains((const char *const *)accels, accel))
 			why = g_strdup_printf("the guest runs under %s, the "
 					      "scenario needs %s", accel,
 					      r->value);

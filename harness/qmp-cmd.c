@@ -279,7 +279,9 @@ static gboolean is_device(JsonObject *data, gpointer id)
 }
 
 /* ACPI_DEVICE_OST for device id: an eject request (source 3) the guest
- * answered with a failure. */
+ * answered with a failure: 1 (non-specific), 2 (unrecognized), 0x80 (eject
+ * not supported), 0x81 (in use), 0x82 (busy), 0x83 (dependency busy);
+ * not 0 (success) or 0x84 (eject in progress, Linux's first answer). */
 static gboolean is_eject_failure(JsonObject *data, gpointer id)
 {
 	JsonNode *n = json_object_get_member(data, "info");
@@ -291,7 +293,27 @@ static gboolean is_eject_failure(JsonObject *data, gpointer id)
 		return FALSE;
 	source = json_object_get_int_member_with_default(info, "source", -1);
 	status = json_object_get_int_member_with_default(info, "status", 0);
-	return source == 3 && status != 0 && status != 0x80;
+	return source == 3 && status != 0 && status != 0x84;
+}
+
+/* Does query-hotpluggable-cpus still show a CPU at /machine/peripheral/id? */
+static gboolean cpu_plugged(HhQmp *qmp, const char *id, guint timeout_ms,
+			    gboolean *plugged, GError **error)
+{
+	g_autoptr(JsonArray) cpus = NULL;
+	g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
+
+	if (!hh_qmp_query_hotpluggable_cpus(qmp, timeout_ms, &cpus, error))
+		return FALSE;
+	*plugged = FALSE;
+	for (guint i = 0; i < json_array_get_length(cpus); i++) {
+		JsonNode *n = json_array_get_element(cpus, i);
+
+		if (JSON_NODE_HOLDS_OBJECT(n) &&
+		    string_member_is(json_node_get_object(n), "qom-path", path))
+			*plugged = TRUE;
+	}
+	return TRUE;
 }
 
 gboolean hh_qmp_device_del_wait(HhQmp *qmp, const char *id,
@@ -300,10 +322,13 @@ gboolean hh_qmp_device_del_wait(HhQmp *qmp, const char *id,
 {
 	gint64 deadline = deadline_in(timeout_ms);
 	g_autofree char *memdev = NULL;
+	guint round = 0;
 
 	if (!hh_qmp_device_del(qmp, id, ms_left(deadline), error))
 		return FALSE;
 	while (TRUE) {
+		gboolean plugged = TRUE;
+
 		g_autoptr(GError) err = NULL;
 		g_autoptr(JsonObject) ost = NULL;
 		guint slice = deadline ? MIN(ms_left(deadline), 50) : 50;
@@ -328,6 +353,14 @@ gboolean hh_qmp_device_del_wait(HhQmp *qmp, const char *id,
 				    json_object_get_int_member_with_default(
 					    info, "status", 0));
 			return FALSE;
+		}
+		/* every 250 ms */
+		if ((flags & HH_QMP_DEL_CPU_SLOT) && round++ % 5 == 0) {
+			if (!cpu_plugged(qmp, id, ms_left(deadline), &plugged,
+					 error))
+				return FALSE;
+			if (!plugged)
+				break;
 		}
 		if (deadline && g_get_monotonic_time() >= deadline) {
 			g_set_error(error, HH_ERROR, HH_ERROR_TIMEOUT,

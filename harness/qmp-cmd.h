@@ -17,6 +17,11 @@ typedef enum {
 	HH_QMP_DEL_NONE = 0,
 	/* after DEVICE_DELETED, object-del the DIMM's backend "mem-<id>" */
 	HH_QMP_DEL_BACKEND = 1 << 0,
+	/* a vCPU: also done once query-hotpluggable-cpus shows no CPU at
+	 * /machine/peripheral/<id> any more.  QEMU 7.2 under TCG frees the
+	 * slot after the guest's eject but sends DEVICE_DELETED only for the
+	 * CPU's lapic child, never for the CPU itself (measured). */
+	HH_QMP_DEL_CPU_SLOT = 1 << 1,
 } HhQmpDelFlags;
 
 /*
@@ -55,8 +60,8 @@ gboolean hh_qmp_device_del(HhQmp *qmp, const char *id, guint timeout_ms,
  * device_del, then waits for DEVICE_DELETED with data.device == id (other
  * events stay queued); with HH_QMP_DEL_BACKEND, then object-del "mem-<id>".
  * A guest that answers the ACPI eject request with a failing _OST (QEMU's
- * ACPI_DEVICE_OST event for id, source 3, a status other than 0 or 0x80
- * "in progress") ends the wait at once with HH_ERROR_REFUSED naming the
+ * ACPI_DEVICE_OST event for id, source 3, a status other than 0 or 0x84
+ * "eject in progress") ends the wait at once with HH_ERROR_REFUSED naming the
  * status; QEMU refusing device_del itself is HH_ERROR_QMP as always.
  */
 gboolean hh_qmp_device_del_wait(HhQmp *qmp, const char *id,

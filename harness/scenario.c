@@ -877,14 +877,29 @@ static gboolean parse_header_line(HhScenario *sc, Line *l, const char *kw,
 			g_free(r->value);
 			r->value = g_strdup(v);
 		} else if (g_str_equal(what, "accel")) {
-			if (!g_str_equal(v, "kvm") && !g_str_equal(v, "tcg"))
-				return syntax(l, vcol, "expected kvm or tcg, got '%s'",
-					      v);
+			/* one or more of kvm, tcg, mttcg */
+			g_autoptr(GString) any = g_string_new(NULL);
+
 			r->kind = HH_REQ_ACCEL;
+			while (TRUE) {
+				if (!g_str_equal(v, "kvm") && !g_str_equal(v, "tcg") &&
+				    !g_str_equal(v, "mttcg"))
+					return syntax(l, vcol, "expected kvm, tcg or "
+						      "mttcg, got '%s'", v);
+				g_string_append_printf(any, "%s%s",
+						       any->len ? " " : "", v);
+				if (!peek(l) ||
+				    g_str_equal(peek(l)->text, "because"))
+					break;
+				vcol = col_here(l);
+				v = word(l, "kvm, tcg or mttcg");
+			}
+			g_free(r->value);
+			r->value = g_string_free(g_steal_pointer(&any), FALSE);
 		} else {
 			return syntax(l, col, "expected 'config CONFIG_NAME', "
 				      "'path /absolute/path', 'nodes N', 'cpus N', "
-				      "'kernel >= V', 'kernel < V' or 'accel kvm|tcg'");
+				      "'kernel >= V', 'kernel < V' or 'accel kvm|tcg|mttcg'");
 		}
 		if (peek(l) && g_str_equal(peek(l)->text, "because")) {
 			l->pos++;

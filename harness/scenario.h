@@ -89,12 +89,12 @@ typedef enum {
 	HH_REQ_NODES,		/* at least N possible nodes */
 	HH_REQ_CPUS,		/* at least N possible CPUs */
 	HH_REQ_KERNEL,		/* kernel >= V / kernel < V */
-	HH_REQ_ACCEL,		/* accel kvm|tcg */
+	HH_REQ_ACCEL,		/* accel kvm|tcg|mttcg...: any of them */
 } HhRequireKind;
 
 typedef struct {
 	HhRequireKind kind;
-	char *value;		/* config, path, version, accel */
+	char *value;		/* config, path, version, accels */
 	guint number;		/* nodes, cpus */
 	gboolean below;		/* kernel: "<" (else ">=") */
 	char *because;		/* why, for the skip reason; may be NULL */

@@ -222,6 +222,18 @@ HhVariant *hh_variant_parse(const char *text, const char *path,
 	v->cmdline = g_key_file_get_string(kf, "variant", "cmdline", NULL);
 	if (!v->cmdline)
 		v->cmdline = g_strdup("");
+	{
+		g_autofree char *t = g_key_file_get_string(kf, "variant",
+							   "tcg-threads", NULL);
+
+		if (t && !g_str_equal(t, "single") && !g_str_equal(t, "multi")) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "%s: tcg-threads is '%s', expected single "
+				    "or multi", path, t);
+			return NULL;
+		}
+		v->tcg_multi = t && g_str_equal(t, "multi");
+	}
 	v->cpus = 1;
 	if (!get_size(kf, "variant", "memory", TRUE, &v->memory, path, error) ||
 	    !get_size(kf, "variant", "maxmem", FALSE, &v->maxmem, path, error) ||

@@ -31,6 +31,8 @@ typedef struct {
 	guint maxcpus;
 	guint cores;		/* per socket; sockets = maxcpus / cores */
 	char *cmdline;		/* appended to the harness's base line */
+	gboolean tcg_multi;	/* tcg-threads=multi: one host thread per
+				 * vCPU under TCG (default: one for all) */
 	GPtrArray *nodes;	/* HhNode*, by id */
 	GHashTable *params;	/* [params]: values for ${NAME} in scenarios */
 } HhVariant;

@@ -114,9 +114,14 @@ static GPtrArray *build_argv(const HhVmConfig *cfg)
 	add(argv, "-machine");
 	add(argv, cfg->variant->machine);
 	/* One TCG thread for all vCPUs: a cell then keeps at most one host
-	 * CPU busy, which is what the scheduler budgets for. */
+	 * CPU busy, which is what the scheduler budgets for.  A variant may
+	 * ask for one per vCPU: QEMU 7.2 aborts on a vCPU unplug under
+	 * single-threaded TCG ("qemu_thread_join: Resource deadlock
+	 * avoided"). */
 	add(argv, "-accel");
-	add(argv, cfg->accel == HH_ACCEL_KVM ? "kvm" : "tcg,thread=single");
+	add(argv, cfg->accel == HH_ACCEL_KVM ? "kvm" :
+		  cfg->variant->tcg_multi    ? "tcg,thread=multi" :
+					       "tcg,thread=single");
 	add(argv, "-nodefaults");
 	add(argv, "-no-user-config");
 	add(argv, "-display");
@@ -477,7 +482,7 @@ static gboolean qemu_vcpu_del(HhVm *vm, const char *id, guint timeout_ms,
 {
 	QemuVm *q = (QemuVm *)vm;
 
-	return hh_qmp_device_del_wait(q->qmp, id, HH_QMP_DEL_NONE,
+	return hh_qmp_device_del_wait(q->qmp, id, HH_QMP_DEL_CPU_SLOT,
 				      timeout_ms, error);
 }
 

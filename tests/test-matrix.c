@@ -55,6 +55,16 @@ static void test_variant_checks(void)
 		      "v.variant: [node 0] cpus: CPU 2 is beyond maxcpus=2");
 	variant_error("[variant]\nmemory=lots\n",
 		      "v.variant: [variant] memory: 'lots' is not a size (examples: 128M, 3G, 0x8000000)");
+	variant_error("[variant]\nmemory=1G\ntcg-threads=many\n",
+		      "v.variant: tcg-threads is 'many', expected single or multi");
+	{
+		g_autoptr(HhVariant) one = variant("[variant]\nmemory=1G\n");
+		g_autoptr(HhVariant) mt = variant(
+			"[variant]\nmemory=1G\ntcg-threads=multi\n");
+
+		g_assert_false(one->tcg_multi);
+		g_assert_true(mt->tcg_multi);
+	}
 	variant_error("[variant]\nmemory=1G\n[nodes]\n",
 		      "v.variant: unknown group [nodes] (expected [variant], [node N] or [params])");
 }

@@ -1085,8 +1085,8 @@ static void test_device_del_guest_refusal(void)
 	Fixture *fx;
 
 	script_device_del(script, "dimm0");
-	/* in progress, another device's failure, then ours */
-	script_eject_ost(script, "dimm0", 128, "DIMM");
+	/* in progress (0x84), another device's failure, then ours (busy) */
+	script_eject_ost(script, "dimm0", 132, "DIMM");
 	script_eject_ost(script, "dimm1", 1, "DIMM");
 	script_eject_ost(script, "dimm0", 130, "DIMM");
 	fx = start_handshaken(script);
@@ -1112,6 +1112,35 @@ static void test_device_del_wait_ost_success(void)
 	fx = start_handshaken(script);
 	hh_qmp_device_del_wait(fx->qmp, "cpu1", HH_QMP_DEL_NONE, CALL_MS,
 				     &err);
+	assert_ok(fx, err);
+	finish(fx);
+}
+
+/* QEMU 7.2 under TCG: after the eject only the lapic child gets a
+ * DEVICE_DELETED; the freed slot in query-hotpluggable-cpus ends the wait. */
+static void test_vcpu_del_slot_freed(void)
+{
+	GPtrArray *script = script_handshake();
+	g_autoptr(GError) err = NULL;
+	Fixture *fx;
+
+	script_device_del(script, "cpu1");
+	script_eject_ost(script, "cpu1", 132, "CPU");
+	script_add(script, "<- {\"event\": \"DEVICE_DELETED\", \"data\":"
+			   " {\"path\": \"/machine/peripheral/cpu1/lapic\"}}");
+	script_add(script, "-> {\"execute\": \"query-hotpluggable-cpus\","
+			   " \"id\": \"q\"}");
+	script_add(script, "<- {\"return\": [{\"props\": {\"socket-id\": 1},"
+			   " \"vcpus-count\": 1, \"type\": \"qemu64-x86_64-cpu\","
+			   " \"qom-path\": \"/machine/peripheral/cpu1\"}],"
+			   " \"id\": \"q\"}");
+	script_add(script, "-> {\"execute\": \"query-hotpluggable-cpus\","
+			   " \"id\": \"r\"}");
+	script_add(script, "<- {\"return\": [{\"props\": {\"socket-id\": 1},"
+			   " \"vcpus-count\": 1, \"type\": \"qemu64-x86_64-cpu\"}],"
+			   " \"id\": \"r\"}");
+	fx = start_handshaken(script);
+	hh_qmp_device_del_wait(fx->qmp, "cpu1", HH_QMP_DEL_CPU_SLOT, 5000, &err);
 	assert_ok(fx, err);
 	finish(fx);
 }
@@ -1250,6 +1279,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/qmp/cmd/device-del-wait-ignores-successful-ost",
 			test_device_del_wait_ost_success);
 	g_test_add_func("/qmp/cmd/virtio-mem", test_virtio_mem);
+	g_test_add_func("/qmp/cmd/vcpu-del-ends-when-the-slot-is-free",
+			test_vcpu_del_slot_freed);
 	g_test_add_func("/qmp/cmd/device-del-wait-matches-device",
 			test_device_del_wait_matches_device);
 	g_test_add_func("/qmp/cmd/device-del-wait-times-out",

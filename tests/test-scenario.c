@@ -89,7 +89,7 @@ static void test_removal_and_virtio_mem(void)
 	g_autoptr(GError) err = NULL;
 	g_autoptr(HhScenario) s = parse(
 		"requires kernel < 6.9 because \"vCPU hot-add needs a hypervisor\"\n"
-		"requires accel kvm\n"
+		"requires accel kvm mttcg\n"
 		"requires kernel >= 6.1.5\n"
 		"virtio-mem-add vm1 node=1 size=512M block=4M\n"
 		"virtio-mem vm1 plugged 0\n"
@@ -117,7 +117,7 @@ static void test_removal_and_virtio_mem(void)
 	g_assert_cmpstr(r->because, ==, "vCPU hot-add needs a hypervisor");
 	r = s->requires->pdata[1];
 	g_assert_cmpint(r->kind, ==, HH_REQ_ACCEL);
-	g_assert_cmpstr(r->value, ==, "kvm");
+	g_assert_cmpstr(r->value, ==, "kvm mttcg");
 	g_assert_null(r->because);
 	r = s->requires->pdata[2];
 	g_assert_false(r->below);
@@ -216,13 +216,15 @@ static void test_errors_name_line_and_column(void)
 	expect_error("requires kernel < six\n",
 		     "t.scenario:1:19: expected a kernel version like 6.9, got 'six'");
 	expect_error("requires accel hvf\n",
-		     "t.scenario:1:16: expected kvm or tcg, got 'hvf'");
+		     "t.scenario:1:16: expected kvm, tcg or mttcg, got 'hvf'");
+	expect_error("requires accel kvm hvf\n",
+		     "t.scenario:1:20: expected kvm, tcg or mttcg, got 'hvf'");
 	expect_error("requires accel kvm because\n",
 		     "t.scenario:1:27: expected a reason in quotes");
 	expect_error("requires moon full\n",
 		     "t.scenario:1:10: expected 'config CONFIG_NAME', "
 		     "'path /absolute/path', 'nodes N', 'cpus N', "
-		     "'kernel >= V', 'kernel < V' or 'accel kvm|tcg'");
+		     "'kernel >= V', 'kernel < V' or 'accel kvm|tcg|mttcg'");
 	expect_error("virtio-mem-add vm1 node=1\n",
 		     "t.scenario:1:26: expected size=SIZE (the device's maximum)");
 	expect_error("virtio-mem-add vm1 size=lots\n",
