@@ -442,6 +442,13 @@ gboolean hh_qmp_virtio_mem_query(HhQmp *qmp, const char *id,
 
 	if (!hh_qmp_query_memory_devices(qmp, timeout_ms, &devs, error))
 		return FALSE;
+	return hh_qmp_virtio_mem_find(devs, id, plugged, requested, error);
+}
+
+gboolean hh_qmp_virtio_mem_find(JsonArray *devs, const char *id,
+				guint64 *plugged, guint64 *requested,
+				GError **error)
+{
 	for (guint i = 0; i < json_array_get_length(devs); i++) {
 		JsonNode *d = json_array_get_element(devs, i);
 		JsonObject *o, *data;

@@ -92,6 +92,11 @@ gboolean hh_qmp_virtio_mem_query(HhQmp *qmp, const char *id,
 				 guint64 *plugged, guint64 *requested,
 				 guint timeout_ms, GError **error);
 
+/* The same, in the return value of a query-memory-devices already made. */
+gboolean hh_qmp_virtio_mem_find(JsonArray *devices, const char *id,
+				guint64 *plugged, guint64 *requested,
+				GError **error);
+
 /* object-del id. */
 gboolean hh_qmp_object_del(HhQmp *qmp, const char *id, guint timeout_ms,
 			   GError **error);
