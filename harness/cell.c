@@ -386,8 +386,8 @@ static gboolean do_removal(Cell *c, const HhStep *s, char **msg,
 	}
 	if (g_error_matches(err, HH_ERROR, HH_ERROR_QMP) ||
 	    g_error_matches(err, HH_ERROR, HH_ERROR_REFUSED)) {
-		/* Kept in the step's matches for the report. */
-		g_ptr_array_add(c->matches, g_strdup(err->message));
+		/* The passing step's message: who refused, and how. */
+		*msg = g_strdup(err->message);
 		return TRUE;
 	}
 	g_propagate_error(error, g_steal_pointer(&err));
@@ -481,7 +481,7 @@ static void record_step(Cell *c, const HhStep *s, HhVerdict v,
 static gboolean run_step(Cell *c, guint idx, const HhStep *s)
 {
 	g_autoptr(GError) err = NULL;
-	g_autofree char *msg = NULL, *phase = NULL;
+	g_autofree char *msg = NULL, *phase = NULL, *note = NULL;
 	g_autofree char *begin = g_strdup_printf("step %u begin: %s", idx,
 						 s->text);
 	g_autofree char *end = g_strdup_printf("step %u end", idx);
@@ -504,6 +504,7 @@ static gboolean run_step(Cell *c, guint idx, const HhStep *s)
 		record_step(c, s, HH_V_FAIL, msg, t0);
 		return FALSE;
 	}
+	note = g_steal_pointer(&msg);
 	for (guint i = 0; i < s->expects->len; i++) {
 		const HhExpect *e = s->expects->pdata[i];
 		Window ew = { e->since_boot || s->kind == HH_ACT_BOOT ? 0 : w.from,
@@ -519,7 +520,7 @@ static gboolean run_step(Cell *c, guint idx, const HhStep *s)
 			return FALSE;
 		}
 	}
-	record_step(c, s, HH_V_PASS, NULL, t0);
+	record_step(c, s, HH_V_PASS, note, t0);
 	return TRUE;
 error:
 	set_verdict(c, verdict_of(err), phase, "line %u: %s: %s", s->line,
