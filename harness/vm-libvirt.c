@@ -296,6 +296,13 @@ static gboolean check_layout(const HhVariant *v, GError **error)
 {
 	gboolean seen_memoryless = FALSE;
 
+	if (v->virtio_mems->len) {
+		g_set_error(error, HH_ERROR, HH_ERROR_UNSUPPORTED,
+			    "the libvirt backend cannot boot variant %s with "
+			    "a virtio-mem device (it hot-plugs them through "
+			    "QMP only; see docs/libvirt.md)", v->name);
+		return FALSE;
+	}
 	for (guint i = 0; i < v->nodes->len; i++) {
 		const HhNode *n = v->nodes->pdata[i];
 

@@ -70,6 +70,11 @@ static void add_topology(GPtrArray *argv, const HhVariant *v)
 		g_autofree char *max = hh_format_size(v->maxmem);
 
 		addf(argv, "%s,slots=%u,maxmem=%s", mem, v->slots, max);
+	} else if (v->maxmem > v->memory) {
+		/* room for virtio-mem devices only, no DIMM slots */
+		g_autofree char *max = hh_format_size(v->maxmem);
+
+		addf(argv, "%s,maxmem=%s", mem, max);
 	} else {
 		add(argv, mem);
 	}
@@ -93,6 +98,24 @@ static void add_topology(GPtrArray *argv, const HhVariant *v)
 			add(argv, "-numa");
 			addf(argv, "node,nodeid=%u", n->id);
 		}
+	}
+	for (guint i = 0; i < v->virtio_mems->len; i++) {
+		const HhVirtioMem *m = v->virtio_mems->pdata[i];
+		g_autofree char *size = hh_format_size(m->size);
+		g_autoptr(GString) dev = g_string_new(NULL);
+
+		add(argv, "-object");
+		addf(argv, "memory-backend-ram,id=mem-%s,size=%s", m->id, size);
+		g_string_printf(dev, "virtio-mem-pci,id=%s,memdev=mem-%s,"
+				"requested-size=%" G_GUINT64_FORMAT, m->id,
+				m->id, m->requested);
+		if (m->node >= 0)
+			g_string_append_printf(dev, ",node=%d", m->node);
+		if (m->block)
+			g_string_append_printf(dev, ",block-size=%"
+					       G_GUINT64_FORMAT, m->block);
+		add(argv, "-device");
+		add(argv, dev->str);
 	}
 	for (guint i = 0; i < v->nodes->len; i++) {
 		const HhNode *n = v->nodes->pdata[i];
