@@ -795,29 +795,29 @@ static void write_result(Cell *c)
 		g_printerr("warning: %s\n", err->message);
 }
 
-static gboolean unmet_requirement(Cell *c)
+char *hh_cell_skip_reason(const HhCellSpec *spec)
 {
-	for (guint i = 0; i < c->spec->scenario->requires->len; i++) {
-		HhRequire *r = c->spec->scenario->requires->pdata[i];
+	for (guint i = 0; i < spec->scenario->requires->len; i++) {
+		HhRequire *r = spec->scenario->requires->pdata[i];
 
 		g_autofree char *why = NULL;
-		const char *release = c->spec->kernel_release;
-		const char *accel = c->spec->accel == HH_ACCEL_KVM ? "kvm" :
-				    c->spec->variant->tcg_multi    ? "mttcg" :
-								     "tcg";
+		const char *release = spec->kernel_release;
+		const char *accel = spec->accel == HH_ACCEL_KVM ? "kvm" :
+				    spec->variant->tcg_multi    ? "mttcg" :
+								  "tcg";
 		g_auto(GStrv) accels = r->kind == HH_REQ_ACCEL ?
 			g_strsplit(r->value, " ", -1) : NULL;
 
 		if (r->kind == HH_REQ_CONFIG &&
-		    !hh_kconfig_enabled(c->spec->kconfig, r->value))
+		    !hh_kconfig_enabled(spec->kconfig, r->value))
 			why = g_strdup_printf("kernel %s lacks %s",
-					      c->spec->kernel_name, r->value);
+					      spec->kernel_name, r->value);
 		else if (r->kind == HH_REQ_KERNEL && release &&
 			 (hh_kernel_version_cmp(release, r->value) < 0) !=
 				 r->below)
 			why = g_strdup_printf("kernel %s is %s, the scenario "
 					      "needs %s %s",
-					      c->spec->kernel_name, release,
+					      spec->kernel_name, release,
 					      r->below ? "<" : ">=", r->value);
 		else if (r->kind == HH_REQ_ACCEL &&
 			 !g_strv_contains((const char *const *)accels, accel))
@@ -826,12 +826,20 @@ static gboolean unmet_requirement(Cell *c)
 					      r->value);
 		if (!why)
 			continue;
-		set_verdict(c, HH_V_SKIP, "requires", "%s%s%s", why,
-			    r->because ? ": " : "",
-			    r->because ? r->because : "");
-		return TRUE;
+		return g_strdup_printf("%s%s%s", why, r->because ? ": " : "",
+				       r->because ? r->because : "");
 	}
-	return FALSE;
+	return NULL;
+}
+
+static gboolean unmet_requirement(Cell *c)
+{
+	g_autofree char *why = hh_cell_skip_reason(c->spec);
+
+	if (!why)
+		return FALSE;
+	set_verdict(c, HH_V_SKIP, "requires", "%s", why);
+	return TRUE;
 }
 
 /* Possible nodes or CPUs, counted from the STATE report. */

@@ -448,7 +448,10 @@ static GPtrArray *group_jobs(Run *run, HhBootMode mode, GError **error)
 		HhVmConfig cfg;
 		Group *g;
 
-		if (j->spec.scenario->cold_boot)
+		g_autofree char *skip = hh_cell_skip_reason(&j->spec);
+
+		/* a skip never boots: no group for it */
+		if (j->spec.scenario->cold_boot || skip)
 			continue;
 		hh_cell_vm_config(&j->spec, &cfg, &cmdline);
 		key = hh_snapshot_key(j->spec.backend, &cfg, error);
