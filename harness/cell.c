@@ -65,6 +65,7 @@ static HhVerdict verdict_of(const GError *e)
 	/* QEMU refusing a scenario's hotplug request is the scenario's
 	 * assertion failing, not the harness breaking. */
 	if (g_error_matches(e, HH_ERROR, HH_ERROR_QMP) ||
+	    g_error_matches(e, HH_ERROR, HH_ERROR_REFUSED) ||
 	    g_error_matches(e, HH_ERROR, HH_ERROR_CONFIG))
 		return HH_V_FAIL;
 	return HH_V_ERROR;
@@ -231,6 +232,30 @@ static gboolean check_once(Cell *c, const HhExpect *e, Window w, char **msg,
 				       " kB, expected %" G_GUINT64_FORMAT " kB",
 				       e->id, kb, e->size >> 10);
 		return FALSE;
+	case HH_EXP_VIRTIO_MEM: {
+		guint64 plugged = 0, requested = 0;
+		gboolean holds;
+
+		if (!hh_vm_virtio_mem_query(c->vm, e->device, &plugged,
+					    &requested,
+					    c->spec->timeouts.request_ms, error))
+			return FALSE;
+		holds = e->cmp == HH_CMP_LT ? plugged < e->size :
+			e->cmp == HH_CMP_GT ? plugged > e->size :
+					      plugged == e->size;
+		if (holds)
+			return TRUE;
+		*msg = g_strdup_printf("virtio-mem %s has %" G_GUINT64_FORMAT
+				       " MiB plugged (%" G_GUINT64_FORMAT
+				       " MiB requested), expected %s%"
+				       G_GUINT64_FORMAT " MiB",
+				       e->device, plugged >> 20,
+				       requested >> 20,
+				       e->cmp == HH_CMP_LT ? "< " :
+				       e->cmp == HH_CMP_GT ? "> " : "",
+				       e->size >> 20);
+		return FALSE;
+	}
 	case HH_EXP_TAINT:
 		text = read_text(c, "/proc/sys/kernel/tainted", error);
 		if (!text)
@@ -270,11 +295,27 @@ static gboolean check_once(Cell *c, const HhExpect *e, Window w, char **msg,
 					       zones ? zones : "-");
 			return FALSE;
 		} else {
-			g_autofree char *node = NULL;
-			gboolean want = g_str_equal(e->value, "online");
+			g_autofree char *node = NULL, *present = NULL;
+			gboolean presence = g_str_equal(e->value, "present") ||
+					    g_str_equal(e->value, "absent");
+			gboolean want = g_str_equal(e->value, "online") ||
+					g_str_equal(e->value, "present");
 
 			got = state_field(state, kind, e->id, "online");
 			node = state_field(state, kind, e->id, "node");
+			/* node lines have no present=; a listed node is */
+			present = state_field(state, kind, e->id, "present");
+			if (presence) {
+				gboolean is = got && (!present ||
+						      g_str_equal(present, "1"));
+
+				if (is == want)
+					return TRUE;
+				*msg = g_strdup_printf("%s %d is %s", kind,
+						       e->id,
+						       is ? "present" : "absent");
+				return FALSE;
+			}
 			if (got && (g_str_equal(got, "1") == want) &&
 			    (e->node < 0 ||
 			     (node && atoi(node) == e->node)))
@@ -321,6 +362,37 @@ static gboolean check_expect(Cell *c, const HhExpect *e, Window w,
 }
 
 /* ---- actions ---- */
+
+/* Removal waits for the guest up to the cell's hotplug timeout; with
+ * "-> refused", QEMU or the guest saying no is what passes. */
+static gboolean do_removal(Cell *c, const HhStep *s, char **msg,
+			   GError **error)
+{
+	guint t = c->spec->timeouts.request_ms;
+	g_autoptr(GError) err = NULL;
+	gboolean ok = s->kind == HH_ACT_VCPU_DEL ?
+		hh_vm_vcpu_del(c->vm, s->id, t, &err) :
+		hh_vm_device_del(c->vm, s->id, t, &err);
+
+	if (!s->expect_refused) {
+		if (err)
+			g_propagate_error(error, g_steal_pointer(&err));
+		return ok;
+	}
+	if (ok) {
+		*msg = g_strdup_printf("%s was removed, expected a refusal",
+				       s->id);
+		return FALSE;
+	}
+	if (g_error_matches(err, HH_ERROR, HH_ERROR_QMP) ||
+	    g_error_matches(err, HH_ERROR, HH_ERROR_REFUSED)) {
+		/* The passing step's message: who refused, and how. */
+		*msg = g_strdup(err->message);
+		return TRUE;
+	}
+	g_propagate_error(error, g_steal_pointer(&err));
+	return FALSE;
+}
 
 static gboolean do_action(Cell *c, const HhStep *s, char **msg,
 			  GError **error)
@@ -376,7 +448,13 @@ static gboolean do_action(Cell *c, const HhStep *s, char **msg,
 		return hh_vm_vcpu_add(c->vm, s->id, s->node, s->socket, t,
 				      error);
 	case HH_ACT_DEVICE_DEL:
-		return hh_vm_device_del(c->vm, s->id, t, error);
+	case HH_ACT_VCPU_DEL:
+		return do_removal(c, s, msg, error);
+	case HH_ACT_VIRTIO_MEM_ADD:
+		return hh_vm_virtio_mem_add(c->vm, s->id, s->size, s->node,
+					    s->block_size, t, error);
+	case HH_ACT_VIRTIO_MEM_RESIZE:
+		return hh_vm_virtio_mem_resize(c->vm, s->id, s->size, t, error);
 	}
 	return FALSE;
 }
@@ -403,7 +481,7 @@ static void record_step(Cell *c, const HhStep *s, HhVerdict v,
 static gboolean run_step(Cell *c, guint idx, const HhStep *s)
 {
 	g_autoptr(GError) err = NULL;
-	g_autofree char *msg = NULL, *phase = NULL;
+	g_autofree char *msg = NULL, *phase = NULL, *note = NULL;
 	g_autofree char *begin = g_strdup_printf("step %u begin: %s", idx,
 						 s->text);
 	g_autofree char *end = g_strdup_printf("step %u end", idx);
@@ -426,6 +504,7 @@ static gboolean run_step(Cell *c, guint idx, const HhStep *s)
 		record_step(c, s, HH_V_FAIL, msg, t0);
 		return FALSE;
 	}
+	note = g_steal_pointer(&msg);
 	for (guint i = 0; i < s->expects->len; i++) {
 		const HhExpect *e = s->expects->pdata[i];
 		Window ew = { e->since_boot || s->kind == HH_ACT_BOOT ? 0 : w.from,
@@ -441,7 +520,7 @@ static gboolean run_step(Cell *c, guint idx, const HhStep *s)
 			return FALSE;
 		}
 	}
-	record_step(c, s, HH_V_PASS, NULL, t0);
+	record_step(c, s, HH_V_PASS, note, t0);
 	return TRUE;
 error:
 	set_verdict(c, verdict_of(err), phase, "line %u: %s: %s", s->line,
@@ -725,20 +804,51 @@ static void write_result(Cell *c)
 		g_printerr("warning: %s\n", err->message);
 }
 
-static gboolean unmet_requirement(Cell *c)
+char *hh_cell_skip_reason(const HhCellSpec *spec)
 {
-	for (guint i = 0; i < c->spec->scenario->requires->len; i++) {
-		HhRequire *r = c->spec->scenario->requires->pdata[i];
+	for (guint i = 0; i < spec->scenario->requires->len; i++) {
+		HhRequire *r = spec->scenario->requires->pdata[i];
+
+		g_autofree char *why = NULL;
+		const char *release = spec->kernel_release;
+		const char *accel = spec->accel == HH_ACCEL_KVM ? "kvm" :
+				    spec->variant->tcg_multi    ? "mttcg" :
+								  "tcg";
+		g_auto(GStrv) accels = r->kind == HH_REQ_ACCEL ?
+			g_strsplit(r->value, " ", -1) : NULL;
 
 		if (r->kind == HH_REQ_CONFIG &&
-		    !hh_kconfig_enabled(c->spec->kconfig, r->value)) {
-			set_verdict(c, HH_V_SKIP, "requires",
-				    "kernel %s lacks %s", c->spec->kernel_name,
-				    r->value);
-			return TRUE;
-		}
+		    !hh_kconfig_enabled(spec->kconfig, r->value))
+			why = g_strdup_printf("kernel %s lacks %s",
+					      spec->kernel_name, r->value);
+		else if (r->kind == HH_REQ_KERNEL && release &&
+			 (hh_kernel_version_cmp(release, r->value) < 0) !=
+				 r->below)
+			why = g_strdup_printf("kernel %s is %s, the scenario "
+					      "needs %s %s",
+					      spec->kernel_name, release,
+					      r->below ? "<" : ">=", r->value);
+		else if (r->kind == HH_REQ_ACCEL &&
+			 !g_strv_contains((const char *const *)accels, accel))
+			why = g_strdup_printf("the guest runs under %s, the "
+					      "scenario needs %s", accel,
+					      r->value);
+		if (!why)
+			continue;
+		return g_strdup_printf("%s%s%s", why, r->because ? ": " : "",
+				       r->because ? r->because : "");
 	}
-	return FALSE;
+	return NULL;
+}
+
+static gboolean unmet_requirement(Cell *c)
+{
+	g_autofree char *why = hh_cell_skip_reason(c->spec);
+
+	if (!why)
+		return FALSE;
+	set_verdict(c, HH_V_SKIP, "requires", "%s", why);
+	return TRUE;
 }
 
 /* Possible nodes or CPUs, counted from the STATE report. */
@@ -784,8 +894,10 @@ static gboolean guest_requirements(Cell *c)
 			}
 			if (n < r->number) {
 				set_verdict(c, HH_V_SKIP, "requires",
-					    "needs %u possible %ss, the guest has %u",
-					    r->number, kind, n);
+					    "needs %u possible %ss, the guest has %u%s%s",
+					    r->number, kind, n,
+					    r->because ? ": " : "",
+					    r->because ? r->because : "");
 				return FALSE;
 			}
 			continue;
@@ -801,7 +913,9 @@ static gboolean guest_requirements(Cell *c)
 		}
 		if (rep->status != 0) {
 			set_verdict(c, HH_V_SKIP, "requires",
-				    "%s does not exist in the guest", r->value);
+				    "%s does not exist in the guest%s%s", r->value,
+				    r->because ? ": " : "",
+				    r->because ? r->because : "");
 			return FALSE;
 		}
 	}

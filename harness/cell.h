@@ -50,6 +50,10 @@ const char *hh_cell_host(const HhCellSpec *spec);
 /* The whole kernel command line of a cell (newly allocated). */
 char *hh_cell_cmdline(const HhCellSpec *spec);
 
+/* Why the cell is a skip before it boots (a requires line on the kernel's
+ * config or version, or the accelerator, is not met), or NULL. */
+char *hh_cell_skip_reason(const HhCellSpec *spec);
+
 /*
  * The machine a cell boots: the one place a cell's VM configuration is
  * made, for the snapshot key of its group as for its own start, so the two

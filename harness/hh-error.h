@@ -24,6 +24,7 @@ typedef enum {
 	HH_ERROR_CANCELLED,	/* interrupted by a signal */
 	HH_ERROR_NOT_FOUND,	/* no such run, baseline, file */
 	HH_ERROR_UNSUPPORTED,	/* the VM backend lacks the operation */
+	HH_ERROR_REFUSED,	/* the guest refused a hot-unplug (_OST) */
 } HhErrorCode;
 
 #endif

@@ -264,12 +264,56 @@ gboolean hh_qmp_object_del(HhQmp *qmp, const char *id, guint timeout_ms,
 	return execute_id(qmp, "object-del", id, timeout_ms, error);
 }
 
+static gboolean string_member_is(JsonObject *o, const char *name,
+				 const char *value)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	return n && json_node_get_value_type(n) == G_TYPE_STRING &&
+	       strcmp(json_node_get_string(n), value) == 0;
+}
+
 static gboolean is_device(JsonObject *data, gpointer id)
 {
-	JsonNode *device = json_object_get_member(data, "device");
+	return string_member_is(data, "device", id);
+}
 
-	return device && json_node_get_value_type(device) == G_TYPE_STRING &&
-	       strcmp(json_node_get_string(device), id) == 0;
+/* ACPI_DEVICE_OST for device id: an eject request (source 3) the guest
+ * answered with a failure: 1 (non-specific), 2 (unrecognized), 0x80 (eject
+ * not supported), 0x81 (in use), 0x82 (busy), 0x83 (dependency busy);
+ * not 0 (success) or 0x84 (eject in progress, Linux's first answer). */
+static gboolean is_eject_failure(JsonObject *data, gpointer id)
+{
+	JsonNode *n = json_object_get_member(data, "info");
+	JsonObject *info = n && JSON_NODE_HOLDS_OBJECT(n) ?
+		json_node_get_object(n) : NULL;
+	gint64 source, status;
+
+	if (!info || !is_device(info, id))
+		return FALSE;
+	source = json_object_get_int_member_with_default(info, "source", -1);
+	status = json_object_get_int_member_with_default(info, "status", 0);
+	return source == 3 && status != 0 && status != 0x84;
+}
+
+/* Does query-hotpluggable-cpus still show a CPU at /machine/peripheral/id? */
+static gboolean cpu_plugged(HhQmp *qmp, const char *id, guint timeout_ms,
+			    gboolean *plugged, GError **error)
+{
+	g_autoptr(JsonArray) cpus = NULL;
+	g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
+
+	if (!hh_qmp_query_hotpluggable_cpus(qmp, timeout_ms, &cpus, error))
+		return FALSE;
+	*plugged = FALSE;
+	for (guint i = 0; i < json_array_get_length(cpus); i++) {
+		JsonNode *n = json_array_get_element(cpus, i);
+
+		if (JSON_NODE_HOLDS_OBJECT(n) &&
+		    string_member_is(json_node_get_object(n), "qom-path", path))
+			*plugged = TRUE;
+	}
+	return TRUE;
 }
 
 gboolean hh_qmp_device_del_wait(HhQmp *qmp, const char *id,
@@ -278,19 +322,161 @@ gboolean hh_qmp_device_del_wait(HhQmp *qmp, const char *id,
 {
 	gint64 deadline = deadline_in(timeout_ms);
 	g_autofree char *memdev = NULL;
+	guint round = 0;
 
 	if (!hh_qmp_device_del(qmp, id, ms_left(deadline), error))
 		return FALSE;
-	if (!hh_qmp_wait_event_match_sync(qmp, "DEVICE_DELETED", is_device,
-					  (gpointer)id, ms_left(deadline), NULL,
-					  error)) {
-		g_prefix_error(error, "device '%s' was not deleted: ", id);
-		return FALSE;
+	while (TRUE) {
+		gboolean plugged = TRUE;
+
+		g_autoptr(GError) err = NULL;
+		g_autoptr(JsonObject) ost = NULL;
+		guint slice = deadline ? MIN(ms_left(deadline), 50) : 50;
+
+		if (hh_qmp_wait_event_match_sync(qmp, "DEVICE_DELETED",
+						 is_device, (gpointer)id, slice,
+						 NULL, &err))
+			break;
+		if (!g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT)) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return FALSE;
+		}
+		if (hh_qmp_wait_event_match_sync(qmp, "ACPI_DEVICE_OST",
+						 is_eject_failure, (gpointer)id,
+						 1, &ost, NULL)) {
+			JsonObject *info = json_object_get_object_member(
+				ost, "info");
+
+			g_set_error(error, HH_ERROR, HH_ERROR_REFUSED,
+				    "the guest refused to eject '%s' (_OST "
+				    "status 0x%" G_GINT64_MODIFIER "x)", id,
+				    json_object_get_int_member_with_default(
+					    info, "status", 0));
+			return FALSE;
+		}
+		/* every 250 ms */
+		if ((flags & HH_QMP_DEL_CPU_SLOT) && round++ % 5 == 0) {
+			if (!cpu_plugged(qmp, id, ms_left(deadline), &plugged,
+					 error))
+				return FALSE;
+			if (!plugged)
+				break;
+		}
+		if (deadline && g_get_monotonic_time() >= deadline) {
+			g_set_error(error, HH_ERROR, HH_ERROR_TIMEOUT,
+				    "device '%s' was not deleted: qmp event "
+				    "DEVICE_DELETED not received within %u ms",
+				    id, timeout_ms);
+			return FALSE;
+		}
 	}
 	if (!(flags & HH_QMP_DEL_BACKEND))
 		return TRUE;
 	memdev = g_strdup_printf("mem-%s", id);
 	return hh_qmp_object_del(qmp, memdev, ms_left(deadline), error);
+}
+
+gboolean hh_qmp_virtio_mem_add(HhQmp *qmp, const char *id, guint64 max_bytes,
+			       gint node, guint64 block_bytes,
+			       guint timeout_ms, GError **error)
+{
+	gint64 deadline = deadline_in(timeout_ms);
+	g_autofree char *memdev = g_strdup_printf("mem-%s", id);
+	JsonObject *args;
+	GError *err = NULL;
+
+	g_return_val_if_fail(max_bytes <= G_MAXINT64, FALSE);
+	g_return_val_if_fail(block_bytes <= G_MAXINT64, FALSE);
+	if (!object_add_ram(qmp, memdev, max_bytes, ms_left(deadline), error))
+		return FALSE;
+	args = json_object_new();
+	json_object_set_string_member(args, "driver", "virtio-mem-pci");
+	json_object_set_string_member(args, "id", id);
+	json_object_set_string_member(args, "memdev", memdev);
+	if (node >= 0)
+		json_object_set_int_member(args, "node", node);
+	if (block_bytes)
+		json_object_set_int_member(args, "block-size",
+					   (gint64)block_bytes);
+	json_object_set_int_member(args, "requested-size", 0);
+	if (hh_qmp_execute_sync(qmp, "device_add", args, ms_left(deadline),
+				NULL, &err))
+		return TRUE;
+	if (g_error_matches(err, HH_ERROR, HH_ERROR_QMP))
+		drop_backend(qmp, memdev, timeout_ms, &err);
+	g_propagate_error(error, err);
+	return FALSE;
+}
+
+gboolean hh_qmp_virtio_mem_resize(HhQmp *qmp, const char *id,
+				  guint64 requested_bytes, guint timeout_ms,
+				  GError **error)
+{
+	JsonObject *args = json_object_new();
+	g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
+
+	g_return_val_if_fail(requested_bytes <= G_MAXINT64, FALSE);
+	json_object_set_string_member(args, "path", path);
+	json_object_set_string_member(args, "property", "requested-size");
+	json_object_set_int_member(args, "value", (gint64)requested_bytes);
+	return hh_qmp_execute_sync(qmp, "qom-set", args, timeout_ms, NULL,
+				   error);
+}
+
+static gboolean size_member(JsonObject *o, const char *name, guint64 *out)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (!n || json_node_get_value_type(n) != G_TYPE_INT64 ||
+	    json_node_get_int(n) < 0)
+		return FALSE;
+	*out = (guint64)json_node_get_int(n);
+	return TRUE;
+}
+
+gboolean hh_qmp_virtio_mem_query(HhQmp *qmp, const char *id,
+				 guint64 *plugged, guint64 *requested,
+				 guint timeout_ms, GError **error)
+{
+	g_autoptr(JsonArray) devs = NULL;
+
+	if (!hh_qmp_query_memory_devices(qmp, timeout_ms, &devs, error))
+		return FALSE;
+	return hh_qmp_virtio_mem_find(devs, id, plugged, requested, error);
+}
+
+gboolean hh_qmp_virtio_mem_find(JsonArray *devs, const char *id,
+				guint64 *plugged, guint64 *requested,
+				GError **error)
+{
+	for (guint i = 0; i < json_array_get_length(devs); i++) {
+		JsonNode *d = json_array_get_element(devs, i);
+		JsonObject *o, *data;
+
+		JsonNode *dn;
+
+		if (!JSON_NODE_HOLDS_OBJECT(d))
+			continue;
+		o = json_node_get_object(d);
+		dn = json_object_get_member(o, "data");
+		if (!string_member_is(o, "type", "virtio-mem") || !dn ||
+		    !JSON_NODE_HOLDS_OBJECT(dn))
+			continue;
+		data = json_node_get_object(dn);
+		if (!string_member_is(data, "id", id))
+			continue;
+		if (!size_member(data, "size", plugged) ||
+		    !size_member(data, "requested-size", requested)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_PROTOCOL,
+				    "query-memory-devices: virtio-mem '%s' "
+				    "without size or requested-size", id);
+			return FALSE;
+		}
+		return TRUE;
+	}
+	g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+		    "no virtio-mem device '%s' (query-memory-devices)", id);
+	return FALSE;
 }
 
 gboolean hh_qmp_query_memory_devices(HhQmp *qmp, guint timeout_ms,

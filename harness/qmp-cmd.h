@@ -17,6 +17,11 @@ typedef enum {
 	HH_QMP_DEL_NONE = 0,
 	/* after DEVICE_DELETED, object-del the DIMM's backend "mem-<id>" */
 	HH_QMP_DEL_BACKEND = 1 << 0,
+	/* a vCPU: also done once query-hotpluggable-cpus shows no CPU at
+	 * /machine/peripheral/<id> any more.  QEMU 7.2 under TCG frees the
+	 * slot after the guest's eject but sends DEVICE_DELETED only for the
+	 * CPU's lapic child, never for the CPU itself (measured). */
+	HH_QMP_DEL_CPU_SLOT = 1 << 1,
 } HhQmpDelFlags;
 
 /*
@@ -54,9 +59,42 @@ gboolean hh_qmp_device_del(HhQmp *qmp, const char *id, guint timeout_ms,
 /*
  * device_del, then waits for DEVICE_DELETED with data.device == id (other
  * events stay queued); with HH_QMP_DEL_BACKEND, then object-del "mem-<id>".
+ * A guest that answers the ACPI eject request with a failing _OST (QEMU's
+ * ACPI_DEVICE_OST event for id, source 3, a status other than 0 or 0x84
+ * "eject in progress") ends the wait at once with HH_ERROR_REFUSED naming the
+ * status; QEMU refusing device_del itself is HH_ERROR_QMP as always.
  */
 gboolean hh_qmp_device_del_wait(HhQmp *qmp, const char *id,
 				HhQmpDelFlags flags, guint timeout_ms,
+				GError **error);
+
+/*
+ * virtio-mem: object-add memory-backend-ram "mem-<id>" of max_bytes, then
+ * device_add virtio-mem-pci id (memdev, node if >= 0, block-size if not 0,
+ * requested-size 0).  QEMU 7.2 accepts it hot-plugged on the pc machine
+ * (the guest sees it through ACPI PCI hotplug) and refuses device_del of
+ * it ("virtio based memory devices cannot be unplugged").
+ */
+gboolean hh_qmp_virtio_mem_add(HhQmp *qmp, const char *id, guint64 max_bytes,
+			       gint node, guint64 block_bytes,
+			       guint timeout_ms, GError **error);
+
+/* qom-set /machine/peripheral/<id> requested-size. */
+gboolean hh_qmp_virtio_mem_resize(HhQmp *qmp, const char *id,
+				  guint64 requested_bytes, guint timeout_ms,
+				  GError **error);
+
+/*
+ * The virtio-mem device id's plugged size ("size") and requested size from
+ * query-memory-devices.  No such device: HH_ERROR_CONFIG.
+ */
+gboolean hh_qmp_virtio_mem_query(HhQmp *qmp, const char *id,
+				 guint64 *plugged, guint64 *requested,
+				 guint timeout_ms, GError **error);
+
+/* The same, in the return value of a query-memory-devices already made. */
+gboolean hh_qmp_virtio_mem_find(JsonArray *devices, const char *id,
+				guint64 *plugged, guint64 *requested,
 				GError **error);
 
 /* object-del id. */

@@ -202,16 +202,20 @@ static Kernel *kernel_of(Run *run, HhMatrixKernel *def)
 }
 
 /* What a cell takes from the host: one CPU under single-threaded TCG (its
- * vCPUs under KVM), and its guest RAM plus every DIMM it plugs. */
+ * vCPUs under KVM, and under TCG with tcg-threads=multi every CPU it may
+ * plug), and its guest RAM plus every DIMM and virtio-mem device it
+ * plugs (at its maximum size). */
 static HhCost cell_cost(const HhMatrixCell *c, HhAccel accel)
 {
-	HhCost cost = { accel == HH_ACCEL_KVM ? c->variant->cpus : 1,
+	HhCost cost = { accel == HH_ACCEL_KVM ? c->variant->cpus :
+			c->variant->tcg_multi ? c->variant->maxcpus : 1,
 			c->variant->memory };
 
 	for (guint i = 0; i < c->scenario->steps->len; i++) {
 		const HhStep *st = c->scenario->steps->pdata[i];
 
-		if (st->kind == HH_ACT_DIMM_ADD)
+		if (st->kind == HH_ACT_DIMM_ADD ||
+		    st->kind == HH_ACT_VIRTIO_MEM_ADD)
 			cost.memory += st->size;
 	}
 	return cost;
@@ -612,7 +616,10 @@ static GPtrArray *group_jobs(Run *run, HhBootMode mode, GError **error)
 		HhVmConfig cfg;
 		Group *g;
 
-		if (j->spec.scenario->cold_boot)
+		g_autofree char *skip = hh_cell_skip_reason(&j->spec);
+
+		/* a skip never boots: no group for it */
+		if (j->spec.scenario->cold_boot || skip)
 			continue;
 		hh_cell_vm_config(&j->spec, &cfg, &cmdline);
 		key = hh_snapshot_key(j->spec.backend, &cfg, error);

@@ -30,6 +30,21 @@ gint hh_errno_from_name(const char *name)
 	return -1;
 }
 
+gint hh_kernel_version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		guint64 x = g_ascii_strtoull(a, (char **)&a, 10);
+		guint64 y = g_ascii_strtoull(b, (char **)&b, 10);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		/* past the number: on to the next field, or the end */
+		a = *a == '.' ? a + 1 : a + strlen(a);
+		b = *b == '.' ? b + 1 : b + strlen(b);
+	}
+	return 0;
+}
+
 const char *hh_errno_name(gint err)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(errnos); i++) {
@@ -47,6 +62,7 @@ static void expect_free(gpointer p)
 	g_free(e->path);
 	g_free(e->value);
 	g_free(e->zone);
+	g_free(e->device);
 	if (e->regex)
 		g_regex_unref(e->regex);
 	g_free(e);
@@ -70,6 +86,7 @@ static void require_free(gpointer p)
 	HhRequire *r = p;
 
 	g_free(r->value);
+	g_free(r->because);
 	g_free(r);
 }
 
@@ -427,9 +444,39 @@ static gboolean parse_state_word(Line *l, HhExpect *e, const char *const *ok)
 	}
 }
 
+/* virtio-mem ID plugged SIZE | <SIZE | >SIZE */
+static gboolean parse_virtio_mem_expect(Line *l, HhExpect *e)
+{
+	const char *id = word(l, "a virtio-mem device id");
+	guint col = col_here(l);
+	const char *what = id ? word(l, "plugged") : NULL;
+	const char *w;
+	g_autoptr(GError) err = NULL;
+
+	if (!what)
+		return FALSE;
+	e->device = g_strdup(id);
+	if (!g_str_equal(what, "plugged"))
+		return syntax(l, col, "expected plugged, got '%s'", what);
+	col = col_here(l);
+	w = word(l, "a size like 128M, <128M or >0");
+	if (!w)
+		return FALSE;
+	e->cmp = *w == '<' ? HH_CMP_LT : *w == '>' ? HH_CMP_GT : HH_CMP_EQ;
+	if (e->cmp != HH_CMP_EQ)
+		w++;
+	if (!hh_parse_size(w, &e->size, &err))
+		return syntax(l, col, "expected a size like 128M, <128M or "
+			      ">0, got '%s'", w);
+	return parse_trailing(l, e);
+}
+
 static HhExpect *parse_expect(Line *l, const char *kw, const char *raw)
 {
 	static const char *const onoff[] = { "online", "offline", NULL };
+	static const char *const cpu_states[] = {
+		"online", "offline", "present", "absent", NULL,
+	};
 	static const char *const block_states[] = {
 		"online", "offline", "going-offline", "absent", NULL,
 	};
@@ -491,7 +538,11 @@ static HhExpect *parse_expect(Line *l, const char *kw, const char *raw)
 	} else if (g_str_equal(kw, "cpu")) {
 		e->kind = HH_EXP_CPU_STATE;
 		ok = number(l, "a CPU number", 0, 8191, &e->id) &&
-		     parse_state_word(l, e, onoff) && parse_trailing(l, e);
+		     parse_state_word(l, e, cpu_states) &&
+		     parse_trailing(l, e);
+	} else if (g_str_equal(kw, "virtio-mem")) {
+		e->kind = HH_EXP_VIRTIO_MEM;
+		ok = parse_virtio_mem_expect(l, e);
 	} else if (g_str_equal(kw, "block")) {
 		e->kind = HH_EXP_BLOCK_STATE;
 		ok = number(l, "a memory block number", 0, 1 << 24, &e->id) &&
@@ -544,6 +595,69 @@ static gboolean parse_result(Line *l, HhStep *s)
 			      w);
 	}
 	return at_end(l);
+}
+
+/* "-> refused" after a removal: QEMU or the guest must refuse it. */
+static gboolean parse_refused(Line *l, HhStep *s)
+{
+	Token *t = peek(l);
+	guint col;
+	const char *w;
+
+	if (!t || !g_str_equal(t->text, "->"))
+		return at_end(l);
+	l->pos++;
+	col = col_here(l);
+	w = word(l, "refused");
+	if (!w)
+		return FALSE;
+	if (!g_str_equal(w, "refused"))
+		return syntax(l, col, "expected refused, got '%s'", w);
+	s->expect_refused = TRUE;
+	return at_end(l);
+}
+
+static gboolean size_word(Line *l, const char *w, guint col, guint64 *out)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!hh_parse_size(w, out, &err))
+		return syntax(l, col, "expected a size like 128M, got '%s'", w);
+	return TRUE;
+}
+
+/* virtio-mem-add ID node=N size=MAX [block=SIZE] */
+static gboolean virtio_mem_options(Line *l, HhStep *s)
+{
+	gboolean have_size = FALSE;
+	Token *t;
+
+	while ((t = peek(l))) {
+		const char *v;
+		gint64 n;
+
+		l->pos++;
+		if (option(l, t->text, "node", &v)) {
+			if (!g_ascii_string_to_signed(v, 10, 0, 1023, &n, NULL))
+				return syntax(l, t->col,
+					      "expected a number after '='");
+			s->node = (gint)n;
+		} else if (option(l, t->text, "size", &v)) {
+			if (!size_word(l, v, t->col + 5, &s->size))
+				return FALSE;
+			have_size = TRUE;
+		} else if (option(l, t->text, "block", &v)) {
+			if (!size_word(l, v, t->col + 6, &s->block_size))
+				return FALSE;
+		} else {
+			return syntax(l, t->col,
+				      "expected node=N, size=SIZE or block=SIZE");
+		}
+	}
+	if (!have_size || !s->size)
+		return syntax(l, l->end_col,
+			      "expected size=SIZE (the device's maximum)");
+	return TRUE;
 }
 
 static gboolean device_options(Line *l, HhStep *s)
@@ -637,7 +751,6 @@ static HhStep *parse_action(Line *l, const char *kw, const char *raw)
 	} else if (g_str_equal(kw, "dimm-add")) {
 		guint col;
 		const char *id, *size;
-		g_autoptr(GError) err = NULL;
 
 		s = new_step(HH_ACT_DIMM_ADD, l->line, raw);
 		g_ptr_array_add(hold, s);
@@ -647,12 +760,7 @@ static HhStep *parse_action(Line *l, const char *kw, const char *raw)
 		if (!size)
 			return NULL;
 		s->id = g_strdup(id);
-		if (!hh_parse_size(size, &s->size, &err)) {
-			syntax(l, col, "expected a size like 128M, got '%s'",
-			       size);
-			return NULL;
-		}
-		ok = device_options(l, s);
+		ok = size_word(l, size, col, &s->size) && device_options(l, s);
 	} else if (g_str_equal(kw, "vcpu-add")) {
 		const char *id;
 
@@ -661,14 +769,35 @@ static HhStep *parse_action(Line *l, const char *kw, const char *raw)
 		id = word(l, "a device id");
 		s->id = g_strdup(id);
 		ok = id && device_options(l, s);
-	} else if (g_str_equal(kw, "device-del")) {
+	} else if (g_str_equal(kw, "device-del") ||
+		   g_str_equal(kw, "vcpu-del")) {
 		const char *id;
 
-		s = new_step(HH_ACT_DEVICE_DEL, l->line, raw);
+		s = new_step(kw[0] == 'd' ? HH_ACT_DEVICE_DEL : HH_ACT_VCPU_DEL,
+			     l->line, raw);
 		g_ptr_array_add(hold, s);
 		id = word(l, "a device id");
 		s->id = g_strdup(id);
-		ok = id && at_end(l);
+		ok = id && parse_refused(l, s);
+	} else if (g_str_equal(kw, "virtio-mem-add")) {
+		const char *id;
+
+		s = new_step(HH_ACT_VIRTIO_MEM_ADD, l->line, raw);
+		g_ptr_array_add(hold, s);
+		id = word(l, "a device id");
+		s->id = g_strdup(id);
+		ok = id && virtio_mem_options(l, s);
+	} else if (g_str_equal(kw, "virtio-mem-resize")) {
+		const char *id, *size;
+		guint col;
+
+		s = new_step(HH_ACT_VIRTIO_MEM_RESIZE, l->line, raw);
+		g_ptr_array_add(hold, s);
+		id = word(l, "a device id");
+		col = col_here(l);
+		size = id ? word(l, "a size like 128M") : NULL;
+		s->id = g_strdup(id);
+		ok = size && size_word(l, size, col, &s->size) && at_end(l);
 	} else if (g_str_equal(kw, "mark")) {
 		const char *t;
 
@@ -709,7 +838,8 @@ static gboolean parse_header_line(HhScenario *sc, Line *l, const char *kw,
 	}
 	if (g_str_equal(kw, "requires")) {
 		guint col = col_here(l);
-		const char *what = word(l, "config, path, nodes or cpus");
+		const char *what = word(l, "config, path, nodes, cpus, kernel "
+					"or accel");
 		guint vcol = col_here(l);
 		const char *v = what ? word(l, "a value") : NULL;
 		HhRequire *r;
@@ -731,9 +861,52 @@ static gboolean parse_header_line(HhScenario *sc, Line *l, const char *kw,
 				return syntax(l, vcol, "expected a number of %s, got '%s'",
 					      what, v);
 			r->number = (guint)n;
+		} else if (g_str_equal(what, "kernel")) {
+			if (!g_str_equal(v, ">=") && !g_str_equal(v, "<"))
+				return syntax(l, vcol, "expected >= or <, got '%s'",
+					      v);
+			r->kind = HH_REQ_KERNEL;
+			r->below = v[0] == '<';
+			vcol = col_here(l);
+			v = word(l, "a kernel version like 6.9");
+			if (!v)
+				return FALSE;
+			if (!g_ascii_isdigit(v[0]))
+				return syntax(l, vcol, "expected a kernel version "
+					      "like 6.9, got '%s'", v);
+			g_free(r->value);
+			r->value = g_strdup(v);
+		} else if (g_str_equal(what, "accel")) {
+			/* one or more of kvm, tcg, mttcg */
+			g_autoptr(GString) any = g_string_new(NULL);
+
+			r->kind = HH_REQ_ACCEL;
+			while (TRUE) {
+				if (!g_str_equal(v, "kvm") && !g_str_equal(v, "tcg") &&
+				    !g_str_equal(v, "mttcg"))
+					return syntax(l, vcol, "expected kvm, tcg or "
+						      "mttcg, got '%s'", v);
+				g_string_append_printf(any, "%s%s",
+						       any->len ? " " : "", v);
+				if (!peek(l) ||
+				    g_str_equal(peek(l)->text, "because"))
+					break;
+				vcol = col_here(l);
+				v = word(l, "kvm, tcg or mttcg");
+			}
+			g_free(r->value);
+			r->value = g_string_free(g_steal_pointer(&any), FALSE);
 		} else {
 			return syntax(l, col, "expected 'config CONFIG_NAME', "
-				      "'path /absolute/path', 'nodes N' or 'cpus N'");
+				      "'path /absolute/path', 'nodes N', 'cpus N', "
+				      "'kernel >= V', 'kernel < V' or 'accel kvm|tcg|mttcg'");
+		}
+		if (peek(l) && g_str_equal(peek(l)->text, "because")) {
+			l->pos++;
+			v = word(l, "a reason in quotes");
+			if (!v)
+				return FALSE;
+			r->because = g_strdup(v);
 		}
 		return at_end(l);
 	}
@@ -798,8 +971,9 @@ static gboolean parse_line(HhScenario *sc, Line *l, const char *raw)
 		return FALSE;
 	return syntax(l, col,
 		      "expected an action (write, read, run, dimm-add, "
-		      "vcpu-add, device-del, mark), an expectation (log, "
-		      "no-log, file, node, cpu, block, taint) or a header "
+		      "vcpu-add, device-del, vcpu-del, virtio-mem-add, "
+		      "virtio-mem-resize, mark), an expectation (log, "
+		      "no-log, file, node, cpu, block, virtio-mem, taint) or a header "
 		      "(description, requires, variants, expect-crash, boot), got '%s'",
 		      kw);
 }

@@ -19,6 +19,9 @@ typedef enum {
 	HH_ACT_DIMM_ADD,
 	HH_ACT_VCPU_ADD,
 	HH_ACT_DEVICE_DEL,
+	HH_ACT_VCPU_DEL,
+	HH_ACT_VIRTIO_MEM_ADD,
+	HH_ACT_VIRTIO_MEM_RESIZE,
 	HH_ACT_MARK,
 } HhActionKind;
 
@@ -32,7 +35,14 @@ typedef enum {
 	HH_EXP_CPU_STATE,	/* cpu N online|offline [node=M] */
 	HH_EXP_BLOCK_STATE,	/* block N STATE [zone=Z] */
 	HH_EXP_TAINT,
+	HH_EXP_VIRTIO_MEM,	/* virtio-mem ID plugged [<|>]SIZE */
 } HhExpectKind;
+
+typedef enum {
+	HH_CMP_EQ,
+	HH_CMP_LT,
+	HH_CMP_GT,
+} HhCompare;
 
 typedef struct {
 	HhExpectKind kind;
@@ -46,7 +56,9 @@ typedef struct {
 	gint id;		/* node, cpu or block number */
 	gint node;		/* -1: not checked */
 	char *zone;		/* NULL: not checked */
-	guint64 size;		/* memtotal bytes */
+	guint64 size;		/* memtotal or plugged bytes */
+	HhCompare cmp;		/* virtio-mem plugged */
+	char *device;		/* virtio-mem id */
 	gboolean delta;		/* size is growth since the scenario began */
 	guint64 number;		/* taint */
 	guint within_ms;	/* 0: check once; else poll until true */
@@ -62,8 +74,10 @@ typedef struct {
 	guint timeout_ms;	/* run: the command's own limit */
 	gint expect_errno;	/* write/read: 0 = success */
 	gint expect_exit;	/* run: -1 = any */
+	gboolean expect_refused;	/* device-del, vcpu-del: "-> refused" */
 	char *id;		/* device id */
-	guint64 size;
+	guint64 size;		/* dimm, virtio-mem maximum or requested */
+	guint64 block_size;	/* virtio-mem; 0: the device's default */
 	gint node;		/* -1: none */
 	gint socket;		/* -1: none */
 	GPtrArray *expects;	/* HhExpect* */
@@ -74,12 +88,16 @@ typedef enum {
 	HH_REQ_PATH,
 	HH_REQ_NODES,		/* at least N possible nodes */
 	HH_REQ_CPUS,		/* at least N possible CPUs */
+	HH_REQ_KERNEL,		/* kernel >= V / kernel < V */
+	HH_REQ_ACCEL,		/* accel kvm|tcg|mttcg...: any of them */
 } HhRequireKind;
 
 typedef struct {
 	HhRequireKind kind;
-	char *value;
+	char *value;		/* config, path, version, accels */
 	guint number;		/* nodes, cpus */
+	gboolean below;		/* kernel: "<" (else ">=") */
+	char *because;		/* why, for the skip reason; may be NULL */
 	guint line;
 } HhRequire;
 
@@ -110,6 +128,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhScenario, hh_scenario_free)
 
 /* TRUE if the scenario may run on a variant of that name. */
 gboolean hh_scenario_accepts_variant(const HhScenario *s, const char *name);
+
+/*
+ * Compares kernel releases like "6.12.117" or "6.9" numerically, field by
+ * field (a missing field is 0; "-rc1" and the like end a field).
+ */
+gint hh_kernel_version_cmp(const char *a, const char *b);
 
 /* errno name <-> number for the names scenarios may use */
 gint hh_errno_from_name(const char *name);

@@ -26,6 +26,7 @@ void hh_variant_free(HhVariant *v)
 	g_free(v->machine);
 	g_free(v->cmdline);
 	g_ptr_array_unref(v->nodes);
+	g_ptr_array_unref(v->virtio_mems);
 	g_hash_table_unref(v->params);
 	g_free(v);
 }
@@ -127,6 +128,49 @@ static gboolean load_node(HhVariant *v, GKeyFile *kf, const char *group,
 	return TRUE;
 }
 
+static void virtio_mem_free(gpointer p)
+{
+	HhVirtioMem *m = p;
+
+	g_free(m->id);
+	g_free(m);
+}
+
+static gboolean load_virtio_mem(HhVariant *v, GKeyFile *kf, const char *group,
+				GError **error)
+{
+	HhVirtioMem *m = g_new0(HhVirtioMem, 1);
+	const char *id = group + strlen("virtio-mem ");
+	g_autofree char *node = g_key_file_get_string(kf, group, "node", NULL);
+	guint64 n;
+
+	g_ptr_array_add(v->virtio_mems, m);
+	m->id = g_strdup(id);
+	m->node = -1;
+	for (const char *p = id; *p || p == id; p++) {
+		if (!*p || (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "%s: [%s]: the id takes letters, digits, "
+				    "'-' and '_'", v->path, group);
+			return FALSE;
+		}
+	}
+	if (node) {
+		if (!g_ascii_string_to_unsigned(g_strstrip(node), 10, 0, 63, &n,
+						NULL)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "%s: [%s] node: expected a node number, "
+				    "got '%s'", v->path, group, node);
+			return FALSE;
+		}
+		m->node = (gint)n;
+	}
+	return get_size(kf, group, "size", TRUE, &m->size, v->path, error) &&
+	       get_size(kf, group, "requested", FALSE, &m->requested, v->path,
+			error) &&
+	       get_size(kf, group, "block", FALSE, &m->block, v->path, error);
+}
+
 static gint node_cmp(gconstpointer a, gconstpointer b)
 {
 	const HhNode *x = *(HhNode *const *)a, *y = *(HhNode *const *)b;
@@ -136,7 +180,7 @@ static gint node_cmp(gconstpointer a, gconstpointer b)
 
 static gboolean validate(HhVariant *v, GError **error)
 {
-	guint64 total = 0;
+	guint64 total = 0, vmem = 0;
 	g_autofree char *maxcpus = hh_variant_cmdline_value(v, "maxcpus");
 	g_autofree char *mem = hh_variant_cmdline_value(v, "mem");
 	guint64 mem_bytes;
@@ -188,6 +232,20 @@ static gboolean validate(HhVariant *v, GError **error)
 		    total >> 20, v->memory >> 20);
 	if (v->nodes->len && ((HhNode *)v->nodes->pdata[0])->memory == 0)
 		BAD("node 0 must have memory (the kernel boots from it)");
+	for (guint i = 0; i < v->virtio_mems->len; i++) {
+		HhVirtioMem *m = v->virtio_mems->pdata[i];
+
+		if (m->node >= (gint)MAX(v->nodes->len, 1))
+			BAD("[virtio-mem %s] node=%d: the guest has no such "
+			    "node", m->id, m->node);
+		if (m->requested > m->size)
+			BAD("[virtio-mem %s] requested= is above size=", m->id);
+		vmem += m->size;
+	}
+	if (vmem && v->memory + vmem > v->maxmem)
+		BAD("the virtio-mem devices need maxmem= of at least memory= "
+		    "plus their sizes (%" G_GUINT64_FORMAT " MiB)",
+		    (v->memory + vmem) >> 20);
 #undef BAD
 	return TRUE;
 }
@@ -203,6 +261,7 @@ HhVariant *hh_variant_parse(const char *text, const char *path,
 	v->path = g_strdup(path);
 	v->name = g_strndup(base, strcspn(base, "."));
 	v->nodes = g_ptr_array_new_with_free_func(node_free);
+	v->virtio_mems = g_ptr_array_new_with_free_func(virtio_mem_free);
 	v->params = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  g_free);
 	if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, error)) {
@@ -222,6 +281,18 @@ HhVariant *hh_variant_parse(const char *text, const char *path,
 	v->cmdline = g_key_file_get_string(kf, "variant", "cmdline", NULL);
 	if (!v->cmdline)
 		v->cmdline = g_strdup("");
+	{
+		g_autofree char *t = g_key_file_get_string(kf, "variant",
+							   "tcg-threads", NULL);
+
+		if (t && !g_str_equal(t, "single") && !g_str_equal(t, "multi")) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "%s: tcg-threads is '%s', expected single "
+				    "or multi", path, t);
+			return NULL;
+		}
+		v->tcg_multi = t && g_str_equal(t, "multi");
+	}
 	v->cpus = 1;
 	if (!get_size(kf, "variant", "memory", TRUE, &v->memory, path, error) ||
 	    !get_size(kf, "variant", "maxmem", FALSE, &v->maxmem, path, error) ||
@@ -247,10 +318,15 @@ HhVariant *hh_variant_parse(const char *text, const char *path,
 									  keys[k], NULL));
 			continue;
 		}
+		if (g_str_has_prefix(groups[i], "virtio-mem ")) {
+			if (!load_virtio_mem(v, kf, groups[i], error))
+				return NULL;
+			continue;
+		}
 		if (!g_str_has_prefix(groups[i], "node ")) {
 			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
 				    "%s: unknown group [%s] (expected [variant], "
-				    "[node N] or [params])",
+				    "[node N], [virtio-mem ID] or [params])",
 				    path, groups[i]);
 			return NULL;
 		}

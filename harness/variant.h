@@ -12,12 +12,22 @@
  *                       cmdline=mem=2G
  *   [node 0]            memory=3G cpus=0-1
  *   [node 1]            memory=0 cpus=2-3      (memoryless)
+ *   [virtio-mem vm0]    node=1 size=512M requested=0 block=2M
  */
 typedef struct {
 	guint id;
 	guint64 memory;		/* bytes; 0: memoryless */
 	GArray *cpus;		/* guint socket ids bound to this node */
 } HhNode;
+
+/* [virtio-mem ID]: a virtio-mem-pci device present at boot. */
+typedef struct {
+	char *id;
+	gint node;		/* -1: QEMU's default */
+	guint64 size;		/* the device's maximum */
+	guint64 requested;	/* requested at boot */
+	guint64 block;		/* 0: the device's default */
+} HhVirtioMem;
 
 typedef struct {
 	char *name;
@@ -31,7 +41,10 @@ typedef struct {
 	guint maxcpus;
 	guint cores;		/* per socket; sockets = maxcpus / cores */
 	char *cmdline;		/* appended to the harness's base line */
+	gboolean tcg_multi;	/* tcg-threads=multi: one host thread per
+				 * vCPU under TCG (default: one for all) */
 	GPtrArray *nodes;	/* HhNode*, by id */
+	GPtrArray *virtio_mems;	/* HhVirtioMem*, in file order */
 	GHashTable *params;	/* [params]: values for ${NAME} in scenarios */
 } HhVariant;
 

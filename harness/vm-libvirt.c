@@ -27,6 +27,7 @@
 #include "libvirt-abort.h"
 #include "libvirt-save-image.h"
 #include "libvirt-stream.h"
+#include "qmp-cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -312,6 +313,13 @@ static gboolean check_layout(const HhVariant *v, GError **error)
 {
 	gboolean seen_memoryless = FALSE;
 
+	if (v->virtio_mems->len) {
+		g_set_error(error, HH_ERROR, HH_ERROR_UNSUPPORTED,
+			    "the libvirt backend cannot boot variant %s with "
+			    "a virtio-mem device (it hot-plugs them through "
+			    "QMP only; see docs/libvirt.md)", v->name);
+		return FALSE;
+	}
 	for (guint i = 0; i < v->nodes->len; i++) {
 		const HhNode *n = v->nodes->pdata[i];
 
@@ -1712,6 +1720,27 @@ static gboolean valid_id(const char *id, GError **error)
 	return TRUE;
 }
 
+/* object-add memory-backend-ram "mem-<id>" of size, then the device_add
+ * command dev; the backend goes again if QEMU refuses the device. */
+static gboolean qmp_pass_memory_device(LvVm *v, const char *id, guint64 size,
+				       const char *dev, GError **error)
+{
+	g_autofree char *obj = g_strdup_printf(
+		"{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":"
+		"\"memory-backend-ram\",\"id\":\"mem-%s\",\"size\":%"
+		G_GUINT64_FORMAT "}}", id, size);
+	g_autofree char *del = NULL;
+
+	if (!qmp_pass(v, obj, NULL, error))
+		return FALSE;
+	if (qmp_pass(v, dev, NULL, error))
+		return TRUE;
+	del = g_strdup_printf("{\"execute\":\"object-del\",\"arguments\":"
+			      "{\"id\":\"mem-%s\"}}", id);
+	qmp_pass(v, del, NULL, NULL);
+	return FALSE;
+}
+
 static gboolean lv_dimm_add(HhVm *vm, const char *id, guint64 size,
 			    gint node, guint timeout_ms, unsigned int flags,
 			    GError **error)
@@ -1724,10 +1753,6 @@ static gboolean lv_dimm_add(HhVm *vm, const char *id, guint64 size,
 	if (node >= 0 && node_is_memoryless(v->variant, node)) {
 		/* libvirt knows no memoryless cell, so no DIMM for one:
 		 * QEMU's own commands, in a slot libvirt fills last. */
-		g_autofree char *obj = g_strdup_printf(
-			"{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":"
-			"\"memory-backend-ram\",\"id\":\"mem-%s\",\"size\":%"
-			G_GUINT64_FORMAT "}}", id, size);
 		g_autofree char *dev = NULL;
 
 		if (!v->next_slot) {
@@ -1740,16 +1765,8 @@ static gboolean lv_dimm_add(HhVm *vm, const char *id, guint64 size,
 			"\"pc-dimm\",\"id\":\"%s\",\"memdev\":\"mem-%s\","
 			"\"node\":%d,\"slot\":%u}}", id, id, node,
 			v->next_slot - 1);
-		if (!qmp_pass(v, obj, NULL, error))
+		if (!qmp_pass_memory_device(v, id, size, dev, error))
 			return FALSE;
-		if (!qmp_pass(v, dev, NULL, error)) {
-			g_autofree char *del = g_strdup_printf(
-				"{\"execute\":\"object-del\",\"arguments\":"
-				"{\"id\":\"mem-%s\"}}", id);
-
-			qmp_pass(v, del, NULL, NULL);
-			return FALSE;
-		}
 		v->next_slot--;
 		return TRUE;
 	}
@@ -1888,6 +1905,96 @@ static gboolean lv_device_del(HhVm *vm, const char *id, guint timeout_ms,
 	return TRUE;
 }
 
+/* vCPUs added under an id go through virDomainSetVcpu, as in
+ * lv_device_del. */
+static gboolean lv_vcpu_del(HhVm *vm, const char *id, guint timeout_ms,
+			    unsigned int flags, GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+
+	if (!g_hash_table_contains(v->vcpus, id)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+			    "no vCPU was added under the id '%s'", id);
+		return FALSE;
+	}
+	return lv_device_del(vm, id, timeout_ms, flags, error);
+}
+
+/*
+ * virtio-mem through QMP passthrough, as DIMMs on memoryless nodes: the
+ * device stays out of libvirt's domain XML (libvirt could describe it, as
+ * <memory model='virtio-mem'>, but only on a NUMA cell with memory).
+ * device_del of it goes the passthrough way too, where QEMU 7.2 refuses.
+ */
+static gboolean lv_virtio_mem_add(HhVm *vm, const char *id, guint64 max_size,
+				  gint node, guint64 block_size,
+				  guint timeout_ms, unsigned int flags,
+				  GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	g_autofree char *dev = NULL, *node_arg = NULL;
+	g_autofree char *block_arg = NULL;
+
+	if (!valid_id(id, error))
+		return FALSE;
+	node_arg = node >= 0 ? g_strdup_printf(",\"node\":%d", node) :
+			       g_strdup("");
+	block_arg = block_size ? g_strdup_printf(",\"block-size\":%"
+						 G_GUINT64_FORMAT, block_size) :
+				 g_strdup("");
+	dev = g_strdup_printf("{\"execute\":\"device_add\",\"arguments\":{"
+			      "\"driver\":\"virtio-mem-pci\",\"id\":\"%s\","
+			      "\"memdev\":\"mem-%s\",\"requested-size\":0%s%s}}",
+			      id, id, node_arg, block_arg);
+	return qmp_pass_memory_device(v, id, max_size, dev, error);
+}
+
+static gboolean lv_virtio_mem_resize(HhVm *vm, const char *id,
+				     guint64 requested, guint timeout_ms,
+				     unsigned int flags, GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	g_autofree char *cmd = NULL;
+
+	if (!valid_id(id, error))
+		return FALSE;
+	cmd = g_strdup_printf("{\"execute\":\"qom-set\",\"arguments\":{"
+			      "\"path\":\"/machine/peripheral/%s\",\"property\":"
+			      "\"requested-size\",\"value\":%" G_GUINT64_FORMAT
+			      "}}", id, requested);
+	return qmp_pass(v, cmd, NULL, error);
+}
+
+static gboolean lv_virtio_mem_query(HhVm *vm, const char *id,
+				    guint64 *plugged, guint64 *requested,
+				    guint timeout_ms, unsigned int flags,
+				    GError **error)
+{
+	LvVm *v = (LvVm *)vm;
+	g_autofree char *out = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	JsonNode *ret;
+	GError *err = NULL;
+
+	if (!qmp_pass(v, "{\"execute\":\"query-memory-devices\"}", &out,
+		      error))
+		return FALSE;
+	root = json_from_string(out, &err);
+	ret = root && JSON_NODE_HOLDS_OBJECT(root) ?
+		json_object_get_member(json_node_get_object(root), "return") :
+		NULL;
+	if (!ret || !JSON_NODE_HOLDS_ARRAY(ret)) {
+		g_set_error(error, HH_ERROR, HH_ERROR_PROTOCOL,
+			    "query-memory-devices through libvirt: no array in "
+			    "%s%s%s", out, err ? ": " : "",
+			    err ? err->message : "");
+		g_clear_error(&err);
+		return FALSE;
+	}
+	return hh_qmp_virtio_mem_find(json_node_get_array(ret), id, plugged,
+				      requested, error);
+}
+
 static char *lv_dump_registers(HhVm *vm, guint timeout_ms,
 			       unsigned int flags, GError **error)
 {
@@ -1972,6 +2079,10 @@ const HhVmBackendOps hh_vm_backend_libvirt = {
 	.dimm_add = lv_dimm_add,
 	.vcpu_add = lv_vcpu_add,
 	.device_del = lv_device_del,
+	.vcpu_del = lv_vcpu_del,
+	.virtio_mem_add = lv_virtio_mem_add,
+	.virtio_mem_resize = lv_virtio_mem_resize,
+	.virtio_mem_query = lv_virtio_mem_query,
 	.dump_registers = lv_dump_registers,
 	.peak_rss_kb = lv_peak_rss_kb,
 	.free_vm = lv_free_vm,

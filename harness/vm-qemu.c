@@ -70,6 +70,11 @@ static void add_topology(GPtrArray *argv, const HhVariant *v)
 		g_autofree char *max = hh_format_size(v->maxmem);
 
 		addf(argv, "%s,slots=%u,maxmem=%s", mem, v->slots, max);
+	} else if (v->maxmem > v->memory) {
+		/* room for virtio-mem devices only, no DIMM slots */
+		g_autofree char *max = hh_format_size(v->maxmem);
+
+		addf(argv, "%s,maxmem=%s", mem, max);
 	} else {
 		add(argv, mem);
 	}
@@ -94,6 +99,24 @@ static void add_topology(GPtrArray *argv, const HhVariant *v)
 			addf(argv, "node,nodeid=%u", n->id);
 		}
 	}
+	for (guint i = 0; i < v->virtio_mems->len; i++) {
+		const HhVirtioMem *m = v->virtio_mems->pdata[i];
+		g_autofree char *size = hh_format_size(m->size);
+		g_autoptr(GString) dev = g_string_new(NULL);
+
+		add(argv, "-object");
+		addf(argv, "memory-backend-ram,id=mem-%s,size=%s", m->id, size);
+		g_string_printf(dev, "virtio-mem-pci,id=%s,memdev=mem-%s,"
+				"requested-size=%" G_GUINT64_FORMAT, m->id,
+				m->id, m->requested);
+		if (m->node >= 0)
+			g_string_append_printf(dev, ",node=%d", m->node);
+		if (m->block)
+			g_string_append_printf(dev, ",block-size=%"
+					       G_GUINT64_FORMAT, m->block);
+		add(argv, "-device");
+		add(argv, dev->str);
+	}
 	for (guint i = 0; i < v->nodes->len; i++) {
 		const HhNode *n = v->nodes->pdata[i];
 
@@ -114,9 +137,14 @@ static GPtrArray *build_argv(const HhVmConfig *cfg)
 	add(argv, "-machine");
 	add(argv, cfg->variant->machine);
 	/* One TCG thread for all vCPUs: a cell then keeps at most one host
-	 * CPU busy, which is what the scheduler budgets for. */
+	 * CPU busy, which is what the scheduler budgets for.  A variant may
+	 * ask for one per vCPU: QEMU 7.2 aborts on a vCPU unplug under
+	 * single-threaded TCG ("qemu_thread_join: Resource deadlock
+	 * avoided"). */
 	add(argv, "-accel");
-	add(argv, cfg->accel == HH_ACCEL_KVM ? "kvm" : "tcg,thread=single");
+	add(argv, cfg->accel == HH_ACCEL_KVM ? "kvm" :
+		  cfg->variant->tcg_multi    ? "tcg,thread=multi" :
+					       "tcg,thread=single");
 	add(argv, "-nodefaults");
 	add(argv, "-no-user-config");
 	add(argv, "-display");
@@ -472,6 +500,47 @@ static gboolean qemu_device_del(HhVm *vm, const char *id, guint timeout_ms,
 				      timeout_ms, error);
 }
 
+static gboolean qemu_vcpu_del(HhVm *vm, const char *id, guint timeout_ms,
+			      unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_device_del_wait(q->qmp, id, HH_QMP_DEL_CPU_SLOT,
+				      timeout_ms, error);
+}
+
+static gboolean qemu_virtio_mem_add(HhVm *vm, const char *id,
+				    guint64 max_size, gint node,
+				    guint64 block_size, guint timeout_ms,
+				    unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_virtio_mem_add(q->qmp, id, max_size, node, block_size,
+				     timeout_ms, error);
+}
+
+static gboolean qemu_virtio_mem_resize(HhVm *vm, const char *id,
+				       guint64 requested, guint timeout_ms,
+				       unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_virtio_mem_resize(q->qmp, id, requested, timeout_ms,
+					error);
+}
+
+static gboolean qemu_virtio_mem_query(HhVm *vm, const char *id,
+				      guint64 *plugged, guint64 *requested,
+				      guint timeout_ms, unsigned int flags,
+				      GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+
+	return hh_qmp_virtio_mem_query(q->qmp, id, plugged, requested,
+				       timeout_ms, error);
+}
+
 static char *qemu_dump_registers(HhVm *vm, guint timeout_ms,
 				 unsigned int flags, GError **error)
 {
@@ -570,6 +639,10 @@ const HhVmBackendOps hh_vm_backend_qemu = {
 	.dimm_add = qemu_dimm_add,
 	.vcpu_add = qemu_vcpu_add,
 	.device_del = qemu_device_del,
+	.vcpu_del = qemu_vcpu_del,
+	.virtio_mem_add = qemu_virtio_mem_add,
+	.virtio_mem_resize = qemu_virtio_mem_resize,
+	.virtio_mem_query = qemu_virtio_mem_query,
 	.dump_registers = qemu_dump_registers,
 	.peak_rss_kb = qemu_peak_rss_kb,
 	.free_vm = qemu_free,

@@ -202,6 +202,52 @@ gboolean hh_vm_device_del(HhVm *vm, const char *id, guint timeout_ms,
 	return vm->backend->ops->device_del(vm, id, timeout_ms, 0, error);
 }
 
+gboolean hh_vm_vcpu_del(HhVm *vm, const char *id, guint timeout_ms,
+			GError **error)
+{
+	if (!vm->backend->ops->vcpu_del) {
+		UNSUPPORTED(vm->backend, "hot-remove a vCPU");
+		return FALSE;
+	}
+	return vm->backend->ops->vcpu_del(vm, id, timeout_ms, 0, error);
+}
+
+gboolean hh_vm_virtio_mem_add(HhVm *vm, const char *id, guint64 max_size,
+			      gint node, guint64 block_size, guint timeout_ms,
+			      GError **error)
+{
+	if (!vm->backend->ops->virtio_mem_add) {
+		UNSUPPORTED(vm->backend, "hot-add a virtio-mem device");
+		return FALSE;
+	}
+	return vm->backend->ops->virtio_mem_add(vm, id, max_size, node,
+						block_size, timeout_ms, 0,
+						error);
+}
+
+gboolean hh_vm_virtio_mem_resize(HhVm *vm, const char *id, guint64 requested,
+				 guint timeout_ms, GError **error)
+{
+	if (!vm->backend->ops->virtio_mem_resize) {
+		UNSUPPORTED(vm->backend, "resize a virtio-mem device");
+		return FALSE;
+	}
+	return vm->backend->ops->virtio_mem_resize(vm, id, requested,
+						   timeout_ms, 0, error);
+}
+
+gboolean hh_vm_virtio_mem_query(HhVm *vm, const char *id, guint64 *plugged,
+				guint64 *requested, guint timeout_ms,
+				GError **error)
+{
+	if (!vm->backend->ops->virtio_mem_query) {
+		UNSUPPORTED(vm->backend, "query a virtio-mem device");
+		return FALSE;
+	}
+	return vm->backend->ops->virtio_mem_query(vm, id, plugged, requested,
+						  timeout_ms, 0, error);
+}
+
 char *hh_vm_dump_registers(HhVm *vm, guint timeout_ms, GError **error)
 {
 	if (!vm->backend->ops->dump_registers) {

@@ -86,6 +86,24 @@ typedef struct {
 			     GError **error);
 	gboolean (*device_del)(HhVm *vm, const char *id, guint timeout_ms,
 			       unsigned int flags, GError **error);
+	/* Unplugs the vCPU added under id and waits for the guest's eject. */
+	gboolean (*vcpu_del)(HhVm *vm, const char *id, guint timeout_ms,
+			     unsigned int flags, GError **error);
+	/* virtio-mem: a device of max_size bytes on node (< 0: default) with
+	 * block_size (0: the device's default), nothing requested yet; its
+	 * requested size; its plugged and requested size as the device
+	 * reports them. */
+	gboolean (*virtio_mem_add)(HhVm *vm, const char *id, guint64 max_size,
+				   gint node, guint64 block_size,
+				   guint timeout_ms, unsigned int flags,
+				   GError **error);
+	gboolean (*virtio_mem_resize)(HhVm *vm, const char *id,
+				      guint64 requested, guint timeout_ms,
+				      unsigned int flags, GError **error);
+	gboolean (*virtio_mem_query)(HhVm *vm, const char *id,
+				     guint64 *plugged, guint64 *requested,
+				     guint timeout_ms, unsigned int flags,
+				     GError **error);
 	/* Every vCPU's registers, as text (on a timeout). */
 	char *(*dump_registers)(HhVm *vm, guint timeout_ms, unsigned int flags,
 				GError **error);
@@ -144,6 +162,16 @@ gboolean hh_vm_vcpu_add(HhVm *vm, const char *id, gint node, gint socket,
 			guint timeout_ms, GError **error);
 gboolean hh_vm_device_del(HhVm *vm, const char *id, guint timeout_ms,
 			  GError **error);
+gboolean hh_vm_vcpu_del(HhVm *vm, const char *id, guint timeout_ms,
+			GError **error);
+gboolean hh_vm_virtio_mem_add(HhVm *vm, const char *id, guint64 max_size,
+			      gint node, guint64 block_size, guint timeout_ms,
+			      GError **error);
+gboolean hh_vm_virtio_mem_resize(HhVm *vm, const char *id, guint64 requested,
+				 guint timeout_ms, GError **error);
+gboolean hh_vm_virtio_mem_query(HhVm *vm, const char *id, guint64 *plugged,
+				guint64 *requested, guint timeout_ms,
+				GError **error);
 char *hh_vm_dump_registers(HhVm *vm, guint timeout_ms, GError **error);
 guint64 hh_vm_peak_rss_kb(HhVm *vm);
 gboolean hh_vm_backend_capacity(HhVmBackend *b, guint *cpus,

@@ -55,8 +55,43 @@ static void test_variant_checks(void)
 		      "v.variant: [node 0] cpus: CPU 2 is beyond maxcpus=2");
 	variant_error("[variant]\nmemory=lots\n",
 		      "v.variant: [variant] memory: 'lots' is not a size (examples: 128M, 3G, 0x8000000)");
+	variant_error("[variant]\nmemory=1G\ntcg-threads=many\n",
+		      "v.variant: tcg-threads is 'many', expected single or multi");
+	{
+		g_autoptr(HhVariant) one = variant("[variant]\nmemory=1G\n");
+		g_autoptr(HhVariant) mt = variant(
+			"[variant]\nmemory=1G\ntcg-threads=multi\n");
+
+		g_assert_false(one->tcg_multi);
+		g_assert_true(mt->tcg_multi);
+	}
 	variant_error("[variant]\nmemory=1G\n[nodes]\n",
-		      "v.variant: unknown group [nodes] (expected [variant], [node N] or [params])");
+		      "v.variant: unknown group [nodes] (expected [variant], [node N], [virtio-mem ID] or [params])");
+	variant_error("[variant]\nmemory=1G\nmaxmem=2G\n[virtio-mem v0]\n",
+		      "v.variant: [virtio-mem v0] needs size= (a size like 3G)");
+	variant_error("[variant]\nmemory=1G\nmaxmem=2G\n[virtio-mem v/0]\nsize=1G\n",
+		      "v.variant: [virtio-mem v/0]: the id takes letters, digits, '-' and '_'");
+	variant_error("[variant]\nmemory=1G\nmaxmem=2G\n[virtio-mem v0]\nsize=2G\n",
+		      "v.variant: the virtio-mem devices need maxmem= of at least memory= plus their sizes (3072 MiB)");
+	variant_error("[variant]\nmemory=1G\nmaxmem=2G\n[virtio-mem v0]\nsize=512M\nrequested=1G\n",
+		      "v.variant: [virtio-mem v0] requested= is above size=");
+	variant_error("[variant]\nmemory=1G\nmaxmem=2G\n[node 0]\nmemory=1G\n[virtio-mem v0]\nsize=512M\nnode=1\n",
+		      "v.variant: [virtio-mem v0] node=1: the guest has no such node");
+	{
+		g_autoptr(HhVariant) vm = variant(
+			"[variant]\nmemory=1G\nmaxmem=2G\n[node 0]\nmemory=1G\n"
+			"[node 1]\nmemory=0\n[virtio-mem vm0]\nnode=1\n"
+			"size=512M\nrequested=128M\nblock=4M\n");
+		HhVirtioMem *m;
+
+		g_assert_cmpuint(vm->virtio_mems->len, ==, 1);
+		m = vm->virtio_mems->pdata[0];
+		g_assert_cmpstr(m->id, ==, "vm0");
+		g_assert_cmpint(m->node, ==, 1);
+		g_assert_cmpuint(m->size, ==, 512ull << 20);
+		g_assert_cmpuint(m->requested, ==, 128ull << 20);
+		g_assert_cmpuint(m->block, ==, 4ull << 20);
+	}
 }
 
 static void test_addresses(void)

@@ -1002,6 +1002,30 @@ static void test_event_queue_is_bounded(void)
 	finish(fx);
 }
 
+/* device_del of id and QEMU's empty reply. */
+static void script_device_del(GPtrArray *script, const char *id)
+{
+	g_autofree char *cmd = g_strdup_printf(
+		"-> {\"execute\": \"device_del\", \"arguments\": {\"id\": "
+		"\"%s\"}, \"id\": \"d\"}", id);
+
+	script_add(script, cmd);
+	script_add(script, "<- {\"return\": {}, \"id\": \"d\"}");
+}
+
+/* QEMU's ACPI_DEVICE_OST for an eject request (source 3). */
+static void script_eject_ost(GPtrArray *script, const char *id, int status,
+			     const char *slot_type)
+{
+	g_autofree char *ev = g_strdup_printf(
+		"<- {\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": "
+		"{\"device\": \"%s\", \"source\": 3, \"status\": %d, "
+		"\"slot\": \"0\", \"slot-type\": \"%s\"}}}", id, status,
+		slot_type);
+
+	script_add(script, ev);
+}
+
 static void test_device_del_wait_matches_device(void)
 {
 	GPtrArray *script = script_handshake();
@@ -1010,9 +1034,7 @@ static void test_device_del_wait_matches_device(void)
 	g_autoptr(JsonObject) other = NULL;
 	Fixture *fx;
 
-	script_add(script, "-> {\"execute\": \"device_del\", \"arguments\":"
-			   " {\"id\": \"dimm0\"}, \"id\": \"d\"}");
-	script_add(script, "<- {\"return\": {}, \"id\": \"d\"}");
+	script_device_del(script, "dimm0");
 	script_add(script, "<- {\"event\": \"DEVICE_DELETED\", \"data\":"
 			   " {\"path\": \"/machine/peripheral/dimm0/x\"}}");
 	script_add(script, "<- {\"event\": \"DEVICE_DELETED\", \"data\":"
@@ -1043,9 +1065,7 @@ static void test_device_del_wait_timeout(void)
 	g_autoptr(GError) err = NULL;
 	Fixture *fx;
 
-	script_add(script, "-> {\"execute\": \"device_del\", \"arguments\":"
-			   " {\"id\": \"dimm0\"}, \"id\": \"d\"}");
-	script_add(script, "<- {\"return\": {}, \"id\": \"d\"}");
+	script_device_del(script, "dimm0");
 	fx = start_handshaken(script);
 	g_assert_false(hh_qmp_device_del_wait(fx->qmp, "dimm0",
 					      HH_QMP_DEL_BACKEND, 200, &err));
@@ -1053,6 +1073,129 @@ static void test_device_del_wait_timeout(void)
 	g_assert_true(g_str_has_prefix(err->message,
 		"device 'dimm0' was not deleted: qmp event DEVICE_DELETED"
 		" not received within "));
+	finish(fx);
+}
+
+/* A guest that cannot offline a DIMM answers the eject with a failing
+ * _OST: the wait ends there, not at the timeout. */
+static void test_device_del_guest_refusal(void)
+{
+	GPtrArray *script = script_handshake();
+	g_autoptr(GError) err = NULL;
+	Fixture *fx;
+
+	script_device_del(script, "dimm0");
+	/* in progress (0x84), another device's failure, then ours (busy) */
+	script_eject_ost(script, "dimm0", 132, "DIMM");
+	script_eject_ost(script, "dimm1", 1, "DIMM");
+	script_eject_ost(script, "dimm0", 130, "DIMM");
+	fx = start_handshaken(script);
+	g_assert_false(hh_qmp_device_del_wait(
+		fx->qmp, "dimm0", HH_QMP_DEL_BACKEND, 5000, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_REFUSED);
+	g_assert_cmpstr(err->message, ==,
+			"the guest refused to eject 'dimm0' (_OST status 0x82)");
+	finish(fx);
+}
+
+/* The same wait still ends at DEVICE_DELETED, then deletes the backend. */
+static void test_device_del_wait_ost_success(void)
+{
+	GPtrArray *script = script_handshake();
+	g_autoptr(GError) err = NULL;
+	Fixture *fx;
+
+	script_device_del(script, "cpu1");
+	script_eject_ost(script, "cpu1", 0, "CPU");
+	script_add(script, "<- {\"event\": \"DEVICE_DELETED\", \"data\":"
+			   " {\"device\": \"cpu1\"}}");
+	fx = start_handshaken(script);
+	hh_qmp_device_del_wait(fx->qmp, "cpu1", HH_QMP_DEL_NONE, CALL_MS,
+				     &err);
+	assert_ok(fx, err);
+	finish(fx);
+}
+
+/* QEMU 7.2 under TCG: after the eject only the lapic child gets a
+ * DEVICE_DELETED; the freed slot in query-hotpluggable-cpus ends the wait. */
+static void test_vcpu_del_slot_freed(void)
+{
+	GPtrArray *script = script_handshake();
+	g_autoptr(GError) err = NULL;
+	Fixture *fx;
+
+	script_device_del(script, "cpu1");
+	script_eject_ost(script, "cpu1", 132, "CPU");
+	script_add(script, "<- {\"event\": \"DEVICE_DELETED\", \"data\":"
+			   " {\"path\": \"/machine/peripheral/cpu1/lapic\"}}");
+	script_add(script, "-> {\"execute\": \"query-hotpluggable-cpus\","
+			   " \"id\": \"q\"}");
+	script_add(script, "<- {\"return\": [{\"props\": {\"socket-id\": 1},"
+			   " \"vcpus-count\": 1, \"type\": \"qemu64-x86_64-cpu\","
+			   " \"qom-path\": \"/machine/peripheral/cpu1\"}],"
+			   " \"id\": \"q\"}");
+	script_add(script, "-> {\"execute\": \"query-hotpluggable-cpus\","
+			   " \"id\": \"r\"}");
+	script_add(script, "<- {\"return\": [{\"props\": {\"socket-id\": 1},"
+			   " \"vcpus-count\": 1, \"type\": \"qemu64-x86_64-cpu\"}],"
+			   " \"id\": \"r\"}");
+	fx = start_handshaken(script);
+	hh_qmp_device_del_wait(fx->qmp, "cpu1", HH_QMP_DEL_CPU_SLOT, 5000, &err);
+	assert_ok(fx, err);
+	finish(fx);
+}
+
+/* virtio-mem as QEMU 7.2 answered it (docs/emulator.md). */
+static void test_virtio_mem(void)
+{
+	GPtrArray *script = script_handshake();
+	g_autoptr(GError) err = NULL;
+	guint64 plugged = 1, requested = 1;
+	Fixture *fx;
+
+	script_add(script, "-> {\"execute\": \"object-add\", \"arguments\":"
+			   " {\"qom-type\": \"memory-backend-ram\", \"id\":"
+			   " \"mem-vm1\", \"size\": 536870912}, \"id\": \"a\"}");
+	script_add(script, "<- {\"return\": {}, \"id\": \"a\"}");
+	script_add(script, "-> {\"execute\": \"device_add\", \"arguments\":"
+			   " {\"driver\": \"virtio-mem-pci\", \"id\": \"vm1\","
+			   " \"memdev\": \"mem-vm1\", \"node\": 1,"
+			   " \"requested-size\": 0}, \"id\": \"b\"}");
+	script_add(script, "<- {\"return\": {}, \"id\": \"b\"}");
+	script_add(script, "-> {\"execute\": \"qom-set\", \"arguments\":"
+			   " {\"path\": \"/machine/peripheral/vm1\","
+			   " \"property\": \"requested-size\", \"value\":"
+			   " 134217728}, \"id\": \"c\"}");
+	script_add(script, "<- {\"return\": {}, \"id\": \"c\"}");
+	script_add(script, "-> {\"execute\": \"query-memory-devices\","
+			   " \"id\": \"q\"}");
+	script_add(script, "<- {\"return\": [{\"type\": \"dimm\", \"data\":"
+			   " {\"id\": \"vm1\", \"size\": 1}}, {\"type\":"
+			   " \"virtio-mem\", \"data\": {\"memdev\":"
+			   " \"/objects/mem-vm1\", \"memaddr\": 4294967296,"
+			   " \"block-size\": 2097152, \"size\": 67108864,"
+			   " \"node\": 1, \"max-size\": 536870912,"
+			   " \"requested-size\": 134217728, \"id\": \"vm1\"}}],"
+			   " \"id\": \"q\"}");
+	script_add(script, "-> {\"execute\": \"device_del\", \"arguments\":"
+			   " {\"id\": \"vm1\"}, \"id\": \"d\"}");
+	script_add(script, "<- {\"error\": {\"class\": \"GenericError\","
+			   " \"desc\": \"virtio based memory devices cannot be"
+			   " unplugged.\"}, \"id\": \"d\"}");
+	fx = start_handshaken(script);
+	hh_qmp_virtio_mem_add(fx->qmp, "vm1", 512 * MIB, 1, 0, CALL_MS, &err);
+	assert_ok(fx, err);
+	hh_qmp_virtio_mem_resize(fx->qmp, "vm1", 128 * MIB, CALL_MS, &err);
+	assert_ok(fx, err);
+	hh_qmp_virtio_mem_query(fx->qmp, "vm1", &plugged, &requested, CALL_MS,
+				&err);
+	assert_ok(fx, err);
+	g_assert_cmpuint(plugged, ==, 64 * MIB);
+	g_assert_cmpuint(requested, ==, 128 * MIB);
+	g_assert_false(hh_qmp_device_del_wait(
+		fx->qmp, "vm1", HH_QMP_DEL_BACKEND, CALL_MS, &err));
+	assert_error(err, HH_ERROR_QMP, "device_del: GenericError: virtio "
+		     "based memory devices cannot be unplugged.");
 	finish(fx);
 }
 
@@ -1131,6 +1274,13 @@ int main(int argc, char **argv)
 			test_transcript);
 	g_test_add_func("/qmp/transport/event-queue-is-bounded",
 			test_event_queue_is_bounded);
+	g_test_add_func("/qmp/cmd/device-del-guest-refusal",
+			test_device_del_guest_refusal);
+	g_test_add_func("/qmp/cmd/device-del-wait-ignores-successful-ost",
+			test_device_del_wait_ost_success);
+	g_test_add_func("/qmp/cmd/virtio-mem", test_virtio_mem);
+	g_test_add_func("/qmp/cmd/vcpu-del-ends-when-the-slot-is-free",
+			test_vcpu_del_slot_freed);
 	g_test_add_func("/qmp/cmd/device-del-wait-matches-device",
 			test_device_del_wait_matches_device);
 	g_test_add_func("/qmp/cmd/device-del-wait-times-out",

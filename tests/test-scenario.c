@@ -84,6 +84,96 @@ static void test_steps_and_expectations(void)
 	g_assert_cmpuint(st->expects->len, ==, 2);
 }
 
+static void test_removal_and_virtio_mem(void)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhScenario) s = parse(
+		"requires kernel < 6.9 because \"vCPU hot-add needs a hypervisor\"\n"
+		"requires accel kvm mttcg\n"
+		"requires kernel >= 6.1.5\n"
+		"virtio-mem-add vm1 node=1 size=512M block=4M\n"
+		"virtio-mem vm1 plugged 0\n"
+		"virtio-mem-resize vm1 128M\n"
+		"virtio-mem vm1 plugged 128M within=20s\n"
+		"virtio-mem vm1 plugged >0\n"
+		"virtio-mem vm1 plugged <0x10000000\n"
+		"device-del vm1 -> refused\n"
+		"vcpu-del cpu1\n"
+		"cpu 1 absent within=10s\n"
+		"cpu 0 present\n"
+		"vcpu-del cpu2 -> refused\n"
+		"virtio-mem-add vm2 size=1G\n",
+		&err);
+	HhRequire *r;
+	HhStep *st;
+	HhExpect *e;
+
+	g_assert_no_error(err);
+	g_assert_cmpuint(s->requires->len, ==, 3);
+	r = s->requires->pdata[0];
+	g_assert_cmpint(r->kind, ==, HH_REQ_KERNEL);
+	g_assert_true(r->below);
+	g_assert_cmpstr(r->value, ==, "6.9");
+	g_assert_cmpstr(r->because, ==, "vCPU hot-add needs a hypervisor");
+	r = s->requires->pdata[1];
+	g_assert_cmpint(r->kind, ==, HH_REQ_ACCEL);
+	g_assert_cmpstr(r->value, ==, "kvm mttcg");
+	g_assert_null(r->because);
+	r = s->requires->pdata[2];
+	g_assert_false(r->below);
+	g_assert_cmpstr(r->value, ==, "6.1.5");
+	g_assert_cmpuint(s->steps->len, ==, 7);
+	st = s->steps->pdata[1];
+	g_assert_cmpint(st->kind, ==, HH_ACT_VIRTIO_MEM_ADD);
+	g_assert_cmpstr(st->id, ==, "vm1");
+	g_assert_cmpint(st->node, ==, 1);
+	g_assert_cmpuint(st->size, ==, 512ull << 20);
+	g_assert_cmpuint(st->block_size, ==, 4ull << 20);
+	e = st->expects->pdata[0];
+	g_assert_cmpint(e->kind, ==, HH_EXP_VIRTIO_MEM);
+	g_assert_cmpstr(e->device, ==, "vm1");
+	g_assert_cmpint(e->cmp, ==, HH_CMP_EQ);
+	g_assert_cmpuint(e->size, ==, 0);
+	st = s->steps->pdata[2];
+	g_assert_cmpint(st->kind, ==, HH_ACT_VIRTIO_MEM_RESIZE);
+	g_assert_cmpuint(st->size, ==, 128ull << 20);
+	g_assert_cmpuint(st->expects->len, ==, 3);
+	e = st->expects->pdata[0];
+	g_assert_cmpuint(e->within_ms, ==, 20000);
+	e = st->expects->pdata[1];
+	g_assert_cmpint(e->cmp, ==, HH_CMP_GT);
+	g_assert_cmpuint(e->size, ==, 0);
+	e = st->expects->pdata[2];
+	g_assert_cmpint(e->cmp, ==, HH_CMP_LT);
+	g_assert_cmpuint(e->size, ==, 256ull << 20);
+	st = s->steps->pdata[3];
+	g_assert_cmpint(st->kind, ==, HH_ACT_DEVICE_DEL);
+	g_assert_true(st->expect_refused);
+	st = s->steps->pdata[4];
+	g_assert_cmpint(st->kind, ==, HH_ACT_VCPU_DEL);
+	g_assert_false(st->expect_refused);
+	e = st->expects->pdata[0];
+	g_assert_cmpint(e->kind, ==, HH_EXP_CPU_STATE);
+	g_assert_cmpstr(e->value, ==, "absent");
+	g_assert_cmpstr(((HhExpect *)st->expects->pdata[1])->value, ==,
+			"present");
+	st = s->steps->pdata[5];
+	g_assert_true(st->expect_refused);
+	st = s->steps->pdata[6];
+	g_assert_cmpint(st->node, ==, -1);
+	g_assert_cmpuint(st->block_size, ==, 0);
+	g_assert_cmpuint(st->size, ==, 1ull << 30);
+}
+
+static void test_kernel_version_cmp(void)
+{
+	g_assert_cmpint(hh_kernel_version_cmp("6.1.192", "6.9"), <, 0);
+	g_assert_cmpint(hh_kernel_version_cmp("6.12.117", "6.9"), >, 0);
+	g_assert_cmpint(hh_kernel_version_cmp("6.9", "6.9.0"), ==, 0);
+	g_assert_cmpint(hh_kernel_version_cmp("6.10-rc1", "6.9"), >, 0);
+	g_assert_cmpint(hh_kernel_version_cmp("5.15.0", "6.1"), <, 0);
+}
+
 static void expect_error(const char *text, const char *message)
 {
 	g_autoptr(GError) err = NULL;
@@ -100,8 +190,9 @@ static void test_errors_name_line_and_column(void)
 {
 	expect_error("frobnicate x\n",
 		     "t.scenario:1:1: expected an action (write, read, run, "
-		     "dimm-add, vcpu-add, device-del, mark), an expectation "
-		     "(log, no-log, file, node, cpu, block, taint) or a header "
+		     "dimm-add, vcpu-add, device-del, vcpu-del, virtio-mem-add, "
+		     "virtio-mem-resize, mark), an expectation "
+		     "(log, no-log, file, node, cpu, block, virtio-mem, taint) or a header "
 		     "(description, requires, variants, expect-crash, boot), got 'frobnicate'");
 	expect_error("\nwrite /sys/x\n", "t.scenario:2:13: expected a value");
 	expect_error("write /a b -> ENOTANERRNO\n",
@@ -121,8 +212,39 @@ static void test_errors_name_line_and_column(void)
 	expect_error("taint 0 within=soon\n",
 		     "t.scenario:1:9: expected a duration like 500ms or 5s, got 'soon'");
 	expect_error("requires kernel 6.1\n",
+		     "t.scenario:1:17: expected >= or <, got '6.1'");
+	expect_error("requires kernel < six\n",
+		     "t.scenario:1:19: expected a kernel version like 6.9, got 'six'");
+	expect_error("requires accel hvf\n",
+		     "t.scenario:1:16: expected kvm, tcg or mttcg, got 'hvf'");
+	expect_error("requires accel kvm hvf\n",
+		     "t.scenario:1:20: expected kvm, tcg or mttcg, got 'hvf'");
+	expect_error("requires accel kvm because\n",
+		     "t.scenario:1:27: expected a reason in quotes");
+	expect_error("requires moon full\n",
 		     "t.scenario:1:10: expected 'config CONFIG_NAME', "
-		     "'path /absolute/path', 'nodes N' or 'cpus N'");
+		     "'path /absolute/path', 'nodes N', 'cpus N', "
+		     "'kernel >= V', 'kernel < V' or 'accel kvm|tcg|mttcg'");
+	expect_error("virtio-mem-add vm1 node=1\n",
+		     "t.scenario:1:26: expected size=SIZE (the device's maximum)");
+	expect_error("virtio-mem-add vm1 size=lots\n",
+		     "t.scenario:1:25: expected a size like 128M, got 'lots'");
+	expect_error("virtio-mem-add vm1 size=1G slots=2\n",
+		     "t.scenario:1:28: expected node=N, size=SIZE or block=SIZE");
+	expect_error("virtio-mem-resize vm1\n",
+		     "t.scenario:1:22: expected a size like 128M");
+	expect_error("virtio-mem-resize vm1 128M now\n",
+		     "t.scenario:1:28: unexpected 'now' at end of line");
+	expect_error("virtio-mem vm1 size 128M\n",
+		     "t.scenario:1:16: expected plugged, got 'size'");
+	expect_error("virtio-mem vm1 plugged ~128M\n",
+		     "t.scenario:1:24: expected a size like 128M, <128M or >0, got '~128M'");
+	expect_error("device-del d1 -> EBUSY\n",
+		     "t.scenario:1:18: expected refused, got 'EBUSY'");
+	expect_error("vcpu-del c1 ok\n",
+		     "t.scenario:1:13: unexpected 'ok' at end of line");
+	expect_error("cpu 1 gone\n",
+		     "t.scenario:1:7: expected online or offline or present or absent, got 'gone'");
 	expect_error("requires nodes many\n",
 		     "t.scenario:1:16: expected a number of nodes, got 'many'");
 	expect_error("node 1 memtotal 12parsecs\n",
@@ -201,6 +323,8 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/scenario/steps-and-expectations", test_steps_and_expectations);
+	g_test_add_func("/scenario/removal-and-virtio-mem", test_removal_and_virtio_mem);
+	g_test_add_func("/scenario/kernel-version-cmp", test_kernel_version_cmp);
 	g_test_add_func("/scenario/errors-name-line-and-column", test_errors_name_line_and_column);
 	g_test_add_func("/scenario/shipped-scenarios-parse", test_shipped_scenarios_parse);
 	return g_test_run();

@@ -73,6 +73,27 @@ static void test_unsupported_operations(void)
 	g_assert_false(hh_vm_device_del(vm, "d1", 1000, &err));
 	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
 	g_clear_error(&err);
+	g_assert_false(hh_vm_vcpu_del(vm, "c1", 1000, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_assert_cmpstr(err->message, ==, "the fake backend cannot hot-remove a vCPU");
+	g_clear_error(&err);
+	g_assert_false(hh_vm_virtio_mem_add(vm, "v1", 512 << 20, 1, 0, 1000,
+					    &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_assert_cmpstr(err->message, ==,
+			"the fake backend cannot hot-add a virtio-mem device");
+	g_clear_error(&err);
+	g_assert_false(hh_vm_virtio_mem_resize(vm, "v1", 128 << 20, 1000, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+	g_clear_error(&err);
+	{
+		guint64 plugged, requested;
+
+		g_assert_false(hh_vm_virtio_mem_query(vm, "v1", &plugged,
+						      &requested, 1000, &err));
+		g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
+		g_clear_error(&err);
+	}
 	g_assert_null(hh_vm_dump_registers(vm, 1000, &err));
 	g_assert_error(err, HH_ERROR, HH_ERROR_UNSUPPORTED);
 	g_clear_error(&err);
