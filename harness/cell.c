@@ -24,6 +24,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
+/* The serial console read for what the agent could not send. */
+#define CONSOLE_SCAN_MAX (4u << 20)
+
 /* How late an EXEC reply may come after the command's own timeout. */
 #define EXEC_REPLY_GRACE_MS 4000
 
@@ -620,6 +623,32 @@ fail:
 	return FALSE;
 }
 
+/*
+ * A guest that never reached the agent usually said why on its console
+ * (init missing, an initramfs it could not unpack): the first such line
+ * is added to a boot failure.
+ */
+static void add_console_hint(Cell *c, GError *err)
+{
+	g_autofree char *path = g_build_filename(c->spec->dir, "console.log",
+						 NULL);
+	g_autofree char *text = hh_text_read_file(path, CONSOLE_SCAN_MAX);
+	g_autoptr(GRegex) re = g_regex_new(
+		"(Failed to execute \\S+.*|Initramfs unpacking failed.*|"
+		"No working init found.*|VFS: Unable to mount root.*)$",
+		G_REGEX_MULTILINE, 0, NULL);
+	g_autoptr(GMatchInfo) m = NULL;
+	g_autofree char *line = NULL, *msg = NULL;
+
+	if (!text || !g_regex_match(re, text, 0, &m))
+		return;
+	line = g_match_info_fetch(m, 1);
+	msg = g_strdup_printf("%s (console: %s)", err->message,
+			      g_strstrip(line));
+	g_free(err->message);
+	err->message = g_steal_pointer(&msg);
+}
+
 static gboolean boot(Cell *c, const char *run_dir)
 {
 	const HhCellSpec *spec = c->spec;
@@ -647,6 +676,7 @@ static gboolean boot(Cell *c, const char *run_dir)
 		explain_exit(c, "boot", &err);
 		if (g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT))
 			dump_registers(c);
+		add_console_hint(c, err);
 		set_verdict(c, verdict_of(err), "boot", "boot: %s", err->message);
 		return FALSE;
 	}
@@ -678,8 +708,6 @@ static void shutdown(Cell *c)
 }
 
 /* ---- analysis and output ---- */
-
-#define CONSOLE_SCAN_MAX (4u << 20)
 
 /*
  * A guest that died by itself (a panic with panic=-1 and -no-reboot, a

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <gio/gio.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -131,6 +132,27 @@ static GBytes *gzip(GByteArray *data, GError **error)
 		G_MEMORY_OUTPUT_STREAM(mem));
 }
 
+/* TRUE if the file is a gzip stream that decompresses to its end (its
+ * CRC checked): a truncated or damaged cache entry is not. */
+static gboolean gzip_whole(const char *path, GError **error)
+{
+	g_autoptr(GFile) f = g_file_new_for_path(path);
+	g_autoptr(GFileInputStream) raw = g_file_read(f, NULL, error);
+	g_autoptr(GZlibDecompressor) z = NULL;
+	g_autoptr(GInputStream) in = NULL;
+	g_autofree char *buf = g_malloc(65536);
+	gssize n;
+
+	if (!raw)
+		return FALSE;
+	z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+	in = g_converter_input_stream_new(G_INPUT_STREAM(raw),
+					  G_CONVERTER(z));
+	while ((n = g_input_stream_read(in, buf, 65536, NULL, error)) > 0)
+		;
+	return n == 0;
+}
+
 static char *image_key(const char *agent, const char *busybox,
 		       GError **error)
 {
@@ -161,8 +183,14 @@ HhInitramfs *hh_initramfs_build(const char *agent, const char *busybox,
 	img->key = g_strndup(full, 16);
 	img->path = g_strdup_printf("%s/%s.cpio.gz", dir, img->key);
 	if (g_file_test(img->path, G_FILE_TEST_IS_REGULAR)) {
-		img->cached = TRUE;
-		return g_steal_pointer(&img);
+		g_autoptr(GError) why = NULL;
+
+		if (gzip_whole(img->path, &why)) {
+			img->cached = TRUE;
+			return g_steal_pointer(&img);
+		}
+		fprintf(stderr, "initramfs: cached %s is damaged (%s): "
+			"rebuilding it\n", img->path, why->message);
 	}
 	if (!build_archive(agent, busybox, cpio, error))
 		return NULL;

@@ -625,9 +625,15 @@ static char *series_hash(const char *patches_dir)
 	return g_strdup(g_checksum_get_string(sum));
 }
 
-static void open_archive(Run *run, const char *results, const char *start,
-			 const char *matrix, char **only, char **exclude,
-			 guint repeat, const char *label)
+/*
+ * An archive that cannot be opened or written (corrupt, locked by another
+ * writer beyond the busy timeout) stops the run before any cell boots:
+ * cells run unarchived would be lost to resume, compare and reports, and
+ * the file is never replaced by a new one.
+ */
+static gboolean open_archive(Run *run, const char *results, const char *start,
+			     const char *matrix, char **only, char **exclude,
+			     guint repeat, const char *label, GError **error)
 {
 	g_autofree char *path = g_build_filename(results, "archive.sqlite", NULL);
 	g_autoptr(GError) err = NULL;
@@ -645,7 +651,7 @@ static void open_archive(Run *run, const char *results, const char *start,
 	r.planned = (char **)planned->pdata;
 	run->archive = hh_archive_open(path, &err);
 	if (run->archive && run->resuming)
-		return;
+		return TRUE;
 	if (run->archive && hh_archive_run_begin(run->archive, &r, &err)) {
 		for (guint i = 0; i < run->kernels->len; i++) {
 			Kernel *k = run->kernels->pdata[i];
@@ -663,10 +669,13 @@ static void open_archive(Run *run, const char *results, const char *start,
 
 			hh_archive_kernel(run->archive, run->run_id, &ak, NULL);
 		}
-		return;
+		return TRUE;
 	}
-	fprintf(stderr, "warning: not archiving this run: %s\n", err->message);
+	g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+		    "%s (the archive is left as it is: repair or move it "
+		    "aside, or give another --results)", err->message);
 	g_clear_pointer(&run->archive, hh_archive_close);
+	return FALSE;
 }
 
 /* The HTML report of the run, from the archive; a failure costs a
@@ -1012,8 +1021,10 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 		run.backend->uri ? " at " : "",
 		run.backend->uri ? run.backend->uri : "", run_dir);
 	write_run_json(&run, run_dir, run_id, start, FALSE);
-	open_archive(&run, o.results, start, matrix_path, (char **)o.only,
-		     (char **)o.exclude, o.repeat, o.label);
+	if (!open_archive(&run, o.results, start, matrix_path,
+			  (char **)o.only, (char **)o.exclude, o.repeat,
+			  o.label, &err))
+		goto fail;
 	if (o.boot != HH_BOOT_COLD) {
 		groups = group_jobs(&run, o.boot, &err);
 		if (!groups)

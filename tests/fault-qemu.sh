@@ -47,16 +47,7 @@ expect_exit 1 $? "the run ends with status 1 (cells failed)"
 check_no_qemu
 
 c=$(cells)
-expect_result() { # CELL VERDICT REASON-REGEX
-	r="$c/$1/result.json"
-	v=$(json_str "$r" status 2>/dev/null)
-	why=$(json_str "$r" reason 2>/dev/null)
-	if [ "$v" = "$2" ] && printf '%s' "$why" | grep -Eq "$3"; then
-		ok "$1: $v: $why"
-	else
-		not_ok "$1: verdict $2 matching /$3/" "got $v: $why"
-	fi
-}
+expect_result() { expect_verdict "$c/$1/result.json" "$@"; }
 expect_result boot-clean pass ''
 expect_result fault-kill error \
 	'^line 2: run .*: qemu exited during step 1 \(line 2\): killed by signal 9 \(SIGKILL\)'
@@ -73,16 +64,12 @@ step = [s for s in r["steps"] if s.get("line") == 2][0]
 print(step["ms"], r["durations_ms"]["shutdown"])
 P
 read -r step_ms shut_ms <"$tmp/stop.txt"
-if [ "${step_ms:-99999}" -le 17000 ]; then
-	ok "fault-stop: the hang was reported after $step_ms ms (timeout 12 s + 5 s)"
-else
-	not_ok "fault-stop: the hang was reported within 17 s" "after $step_ms ms"
-fi
-if [ "${shut_ms:-99999}" -ge 0 ] && [ "${shut_ms:-99999}" -le 5000 ]; then
-	ok "fault-stop: the stopped qemu was gone $shut_ms ms later"
-else
-	not_ok "fault-stop: the stopped qemu was gone within 5 s" "shutdown took $shut_ms ms"
-fi
+in_range "$step_ms" 0 17000 \
+	"fault-stop: the hang was reported after $step_ms ms (timeout 12 s + 5 s)" \
+	"fault-stop: the hang was reported within 17 s (ms)"
+in_range "$shut_ms" 0 5000 \
+	"fault-stop: the stopped qemu was gone $shut_ms ms later" \
+	"fault-stop: the stopped qemu was gone within 5 s (ms)"
 check_archived "$results" stock/smp2-maxcpus1/boot-clean \
 	stock/smp2-maxcpus1/fault-kill stock/smp2-maxcpus1/fault-stop \
 	stock/smp2-maxcpus1/fault-panic

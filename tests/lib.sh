@@ -131,3 +131,24 @@ expect_exit() {
 		not_ok "$3" "exit status $2, expected $1" "$(tail -n 20 "$tmp/stderr" 2>/dev/null)"
 	fi
 }
+
+# in_range VALUE MIN MAX OK-TITLE FAIL-TITLE: a measured figure in bounds.
+in_range() {
+	if [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; then
+		ok "$4"
+	else
+		not_ok "$5" "got ${1:-nothing}, expected $2..$3"
+	fi
+}
+
+# expect_verdict RESULT.JSON NAME VERDICT REASON-REGEX: the cell's status
+# and reason (the reason text is shown either way).
+expect_verdict() {
+	v=$(json_str "$1" status 2>/dev/null)
+	why=$(json_str "$1" reason 2>/dev/null)
+	if [ "$v" = "$3" ] && printf '%s' "$why" | grep -Eq "$4"; then
+		ok "$2: $v: $why"
+	else
+		not_ok "$2: verdict $3 matching /$4/" "got $v: $why"
+	fi
+}
