@@ -70,6 +70,7 @@ typedef struct {
 	char *run_id;
 	GHashTable *prebuilt;	/* kernel name -> O= build directory */
 	HhVmBackend *backend;
+	char *storage_error;	/* results could not be written: stop */
 } Run;
 
 static void kernel_free(gpointer p)
@@ -261,8 +262,9 @@ static void print_ktap(Run *run)
 	fflush(stdout);
 }
 
-/* Commits the cell to the archive at once (called under run->lock). */
-static void archive_cell(Run *run, Job *j)
+/* Commits the cell to the archive at once (called under run->lock);
+ * FALSE (with why) if the archive could not take it. */
+static gboolean archive_cell(Run *run, Job *j, GError **error)
 {
 	g_autoptr(GError) err = NULL;
 	HhArchiveCell c = {
@@ -282,8 +284,35 @@ static void archive_cell(Run *run, Job *j)
 	};
 
 	if (run->archive &&
-	    !hh_archive_cell(run->archive, run->run_id, &c, &err))
+	    !hh_archive_cell(run->archive, run->run_id, &c, &err)) {
 		fprintf(stderr, "warning: %s\n", err->message);
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * A cell whose result.json could not be written (the results directory
+ * full, or read-only) is not archived, so nothing half-written is
+ * reported; the run stops there, keeping what finished before.
+ */
+static void keep_cell(Run *run, Job *j)
+{
+	g_autofree char *path = g_build_filename(j->spec.dir, "result.json",
+						 NULL);
+	g_autoptr(GError) err = NULL;
+
+	if (run->storage_error)
+		return;
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+		run->storage_error = g_strdup_printf(
+			"%s could not be written", path);
+	else if (!archive_cell(run, j, &err))
+		run->storage_error = g_strdup(err->message);
+	else
+		return;
+	hh_scheduler_stop(run->sched);
 }
 
 static gboolean counts_as_failure(const HhCellResult *r)
@@ -310,7 +339,7 @@ static void run_job(gpointer data, gpointer user)
 		run->counts[r->verdict]++;
 	print_progress(run, j);
 	print_ktap(run);
-	archive_cell(run, j);
+	keep_cell(run, j);
 	if (counts_as_failure(r) && !run->keep_going)
 		hh_scheduler_stop(run->sched);
 	g_mutex_unlock(&run->lock);
@@ -328,7 +357,8 @@ static void mark_unstarted(Run *run)
 		j->result = g_new0(HhCellResult, 1);
 		j->result->verdict = HH_V_SKIP;
 		j->result->reason = g_strdup(hh_spawn_interrupted() ?
-			"not run: interrupted" :
+			"not run: interrupted" : run->storage_error ?
+			"not run: the results could not be written" :
 			"not run after an earlier failure (use --keep-going)");
 		run->counts[HH_V_SKIP]++;
 	}
@@ -816,6 +846,7 @@ static void run_clear(Run *run)
 	g_clear_pointer(&run->matrix, hh_matrix_free);
 	g_clear_pointer(&run->prebuilt, g_hash_table_unref);
 	g_clear_pointer(&run->backend, hh_vm_backend_close);
+	g_clear_pointer(&run->storage_error, g_free);
 	g_mutex_clear(&run->lock);
 }
 
@@ -887,8 +918,16 @@ static int finish_run(Run *run, const HhRunOptions *o, const char *run_dir,
 		run->counts[HH_V_ERROR], run->counts[HH_V_SKIP],
 		run->expected_crashes, (hh_now_ms() - run->t0) / 1000.0,
 		run_dir);
-	if (run->archive && !o->no_report)
+	if (run->archive && !o->no_report && !run->storage_error)
 		write_report(run, run_dir);
+	if (run->storage_error) {
+		fprintf(stderr, "error: results directory %s: %s; the run "
+			"stopped (the cells that finished before are kept); "
+			"make room, then: hotplug-harness run --resume %s "
+			"--results %s\n", o->results, run->storage_error,
+			run->run_id, o->results);
+		return HH_EXIT_ERROR;
+	}
 	if (hh_spawn_interrupted())
 		return 128 + hh_spawn_interrupt_signal();
 	failures = run->counts[HH_V_FAIL] + run->counts[HH_V_CRASH] +

@@ -49,7 +49,7 @@ check_no_qemu "locked archive"
 kill "$locker" 2>/dev/null
 wait "$locker" 2>/dev/null
 check "locked archive: the first run's cell is still archived" kept_cell
-check "locked archive: integrity_check says ok" sh -c "[ \"\$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"PRAGMA integrity_check\").fetchone()[0])' '$db')\" = ok ]"
+check "locked archive: integrity_check says ok" archive_ok "$db"
 
 # Corrupt: the header overwritten (a disk error, a stray write).
 python3 -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' "$db"

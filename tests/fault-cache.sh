@@ -5,18 +5,9 @@
 # copy of the stock kernel's cache entry: the shared cache is not touched.
 . "${HH_SRCDIR:-.}/tests/lib.sh"
 
-bz=$("$HH" kernel build --no-patches --quiet | tail -n 1)
-check "the stock kernel is built" test -f "$bz"
-entry=$(dirname "$bz")
-key=$(basename "$entry")
-HH_CACHE_DIR="$tmp/cache"
-export HH_CACHE_DIR
-mkdir -p "$HH_CACHE_DIR/kernels/$key"
-cp "$entry/bzImage" "$entry/config" "$entry/info.json" "$HH_CACHE_DIR/kernels/$key/"
-# The tarball's content hash is memoized in the cache: copy that too.
-mkdir -p "$HH_CACHE_DIR/sources"
-[ -d "$HOME/.cache/hotplug-harness/sources" ] &&
-	cp "$HOME"/.cache/hotplug-harness/sources/*.sha256 "$HH_CACHE_DIR/sources/" 2>/dev/null
+check "a private cache holds a copy of the stock kernel" private_cache
+bz=$stock_bz
+key=$stock_key
 res="$tmp/results"
 hh_run() {
 	"$HH" run --boot cold -j 1 --matrix configs/check.matrix \

@@ -152,3 +152,37 @@ expect_verdict() {
 		not_ok "$2: verdict $3 matching /$4/" "got $v: $why"
 	fi
 }
+
+# private_cache: HH_CACHE_DIR in $tmp holding a copy of the stock kernel's
+# cache entry (bzImage, config, info.json) and the memoized source hashes,
+# so a test can damage or race on the cache without touching the shared
+# one.  Sets $stock_bz to the shared bzImage and $stock_key to its key.
+private_cache() {
+	stock_bz=$("$HH" kernel build --no-patches --quiet | tail -n 1)
+	entry=$(dirname "$stock_bz")
+	stock_key=$(basename "$entry")
+	shared=$(dirname "$(dirname "$entry")")
+	HH_CACHE_DIR="$tmp/cache"
+	export HH_CACHE_DIR
+	mkdir -p "$HH_CACHE_DIR/kernels/$stock_key" "$HH_CACHE_DIR/sources"
+	cp "$entry/bzImage" "$entry/config" "$entry/info.json" \
+		"$HH_CACHE_DIR/kernels/$stock_key/"
+	cp "$shared"/sources/*.sha256 "$HH_CACHE_DIR/sources/" 2>/dev/null
+	test -f "$HH_CACHE_DIR/kernels/$stock_key/bzImage"
+}
+
+# archive_ok DB: PRAGMA integrity_check of an archive says ok.
+archive_ok() {
+	[ "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' "$1")" = ok ]
+}
+
+# start_three_cells RESULTS: a run of three stock cells, one at a time,
+# in the background ($pid; stderr in $tmp/stderr).
+start_three_cells() {
+	"$HH" run --quiet --keep-going --boot cold -j 1 --matrix configs/check.matrix \
+		--only 'stock/smp2-maxcpus1/boot-clean' \
+		--only 'stock/smp2-maxcpus1/cpu-offline-online' \
+		--only 'stock/smp4-maxcpus1/boot-clean' \
+		--results "$1" >/dev/null 2>"$tmp/stderr" &
+	pid=$!
+}
