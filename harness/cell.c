@@ -572,6 +572,9 @@ static void explain_exit(Cell *c, const char *where, GError **err)
 	g_autofree char *words = NULL;
 	gint64 end = hh_now_ms() + 1000;
 
+	/* After SIGINT/SIGTERM/SIGHUP the harness killed QEMU itself. */
+	if (hh_spawn_interrupted())
+		return;
 	/* A dropped connection usually means QEMU is on its way out. */
 	while (c->vm && hh_vm_running(c->vm) &&
 	       g_error_matches(*err, HH_ERROR, HH_ERROR_QEMU) &&
@@ -960,9 +963,12 @@ HhCellResult *hh_cell_run(const HhCellSpec *spec)
 	}
 	shutdown(&c);
 	analyse_log(&c);
-	if (hh_spawn_interrupted())
+	if (hh_spawn_interrupted()) {
+		/* Whatever failed after the signal failed because of it. */
+		c.result->verdict = HH_V_PASS;
 		set_verdict(&c, HH_V_ERROR, "interrupted", "interrupted by signal %d",
 			    hh_spawn_interrupt_signal());
+	}
 out:
 	g_clear_pointer(&c.agent, hh_agent_free);
 	g_clear_pointer(&c.vm, hh_vm_free);

@@ -315,6 +315,26 @@ static void keep_cell(Run *run, Job *j)
 	hh_scheduler_stop(run->sched);
 }
 
+/* A cell that needs more memory than the host has is not started (it
+ * would run the host out of memory): a skip saying so. */
+static void refuse_job(Run *run, Job *j, HhCost budget)
+{
+	g_autofree char *need = hh_format_size(j->cost.memory);
+	g_autofree char *have = hh_format_size(budget.memory);
+
+	j->result = hh_cell_result_new();
+	j->result->verdict = HH_V_SKIP;
+	j->result->phase = g_strdup("setup");
+	j->result->reason = g_strdup_printf(
+		"not run: needs %s of host memory, more than the %s the host "
+		"has available (MemAvailable, or HH_MEMORY_BUDGET)", need, have);
+	run->started++;
+	run->done++;
+	run->counts[HH_V_SKIP]++;
+	print_progress(run, j);
+	archive_cell(run, j, NULL);
+}
+
 static gboolean counts_as_failure(const HhCellResult *r)
 {
 	return r->verdict > HH_V_SKIP && !r->expected;
@@ -994,6 +1014,7 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 	g_autoptr(HhInitramfs) img = NULL;
 	g_autoptr(HhSuppressions) sup = NULL;
 	HhAccel accel;
+	HhCost budget;
 	Run run = { 0 };
 	gint repeat = (gint)o.repeat;
 	int code;
@@ -1070,11 +1091,15 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 			goto fail;
 		prepare_snapshots(&run, groups, o.max_jobs, sup);
 	}
-	run.sched = hh_scheduler_new(o.max_jobs, hh_host_budget());
+	budget = hh_host_budget();
+	run.sched = hh_scheduler_new(o.max_jobs, budget);
 	for (guint i = 0; i < run.jobs->len; i++) {
 		Job *j = run.jobs->pdata[i];
 
-		hh_scheduler_add(run.sched, j, j->cost);
+		if (j->cost.memory > budget.memory)
+			refuse_job(&run, j, budget);
+		else
+			hh_scheduler_add(run.sched, j, j->cost);
 	}
 	printf("KTAP version 1\n1..%u\n", run.jobs->len);
 	fflush(stdout);

@@ -7,7 +7,9 @@
 . "${HH_SRCDIR:-.}/tests/lib.sh"
 
 check "the stock kernel is built" "$HH" kernel build --no-patches --quiet
-for sig in TERM HUP; do
+for sn in TERM:15 HUP:1; do
+	sig=${sn%:*}
+	num=${sn#*:}
 	res="$tmp/$sig"
 	start_three_cells "$res"
 	first() { ls "$(run_dir_of "$res")"/stock/*/*/result.json; }
@@ -20,7 +22,6 @@ for sig in TERM HUP; do
 		wait "$pid"
 		status=$?
 		t1=$(date +%s%N)
-		num=$(kill -l "$sig")
 		expect_exit $((128 + num)) "$status" \
 			"SIG$sig: the harness exits $((128 + num)) after $(( (t1 - t0) / 1000000 )) ms"
 	else
@@ -30,8 +31,10 @@ for sig in TERM HUP; do
 	fi
 	check_no_qemu "SIG$sig"
 	check_archived "$res" "$done_cell"
-	check "SIG$sig: the run is recorded as not complete" \
-		sh -c "'$HH' results list --results '$res' | grep -q 'running or killed$'"
+	grep -q "error .*interrupted by signal $num" "$tmp/stderr"
+	check "SIG$sig: the cell it stopped says so" test $? -eq 0
+	check "SIG$sig: the run is recorded as incomplete" \
+		sh -c "'$HH' results list --results '$res' | grep -q ' incomplete$'"
 	id=$(basename "$(run_dir_of "$res")")
 	check "SIG$sig: run --resume finishes the run" \
 		"$HH" run --quiet --keep-going --resume "$id" --results "$res"
