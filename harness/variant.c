@@ -30,6 +30,8 @@ void hh_variant_free(HhVariant *v)
 	g_free(v);
 }
 
+#define MAX_IDS 4096
+
 gboolean hh_parse_id_list(const char *text, GArray *out)
 {
 	g_auto(GStrv) parts = g_strsplit(text, ",", -1);
@@ -48,7 +50,10 @@ gboolean hh_parse_id_list(const char *text, GArray *out)
 				return FALSE;
 			b = g_ascii_strtoull(end + 1, &end, 10);
 		}
-		if (*end || b < a || b - a > 4096)
+		/* At most MAX_IDS ids in all: a list of many ranges must not
+		 * make an array of billions. */
+		if (*end || b < a || b - a >= MAX_IDS ||
+		    out->len + (b - a + 1) > MAX_IDS)
 			return FALSE;
 		for (guint64 x = a; x <= b; x++) {
 			guint id = (guint)x;

@@ -119,7 +119,12 @@ static void test_errors_name_line_and_column(void)
 	expect_error("dimm-add d1 lots node=1\n",
 		     "t.scenario:1:13: expected a size like 128M, got 'lots'");
 	expect_error("taint 0 within=soon\n",
-		     "t.scenario:1:9: expected a duration like 500ms or 5s, got 'soon'");
+		     "t.scenario:1:9: expected a duration like 500ms or 5s (at most 24h), got 'soon'");
+	/* Found by the scenario fuzz target: (guint) of 5.6e87 ms. */
+	expect_error("taint 0 within=5e84s\n",
+		     "t.scenario:1:9: expected a duration like 500ms or 5s (at most 24h), got '5e84s'");
+	expect_error("taint 0 within=nan\n",
+		     "t.scenario:1:9: expected a duration like 500ms or 5s (at most 24h), got 'nan'");
 	expect_error("requires kernel 6.1\n",
 		     "t.scenario:1:10: expected 'config CONFIG_NAME', "
 		     "'path /absolute/path', 'nodes N' or 'cpus N'");
