@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 
 		g_assert(dir);
 		path = g_build_filename(dir, "fuzz.matrix", NULL);
+		/* The shipped variants and scenarios, wherever this runs. */
+		g_setenv("HH_DATADIR", HH_SRCDIR, TRUE);
 		hh_paths_init();
 	}
 	g_assert(g_file_set_contents(path, (const char *)data, size, NULL));
