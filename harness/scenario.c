@@ -828,6 +828,12 @@ HhScenario *hh_scenario_parse(const char *text, const char *path,
 		gboolean ok;
 
 		g_strchomp(raw);
+		/* GLib's globs and regexes abort on invalid UTF-8. */
+		if (!g_utf8_validate(raw, -1, NULL)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "%s:%u: not valid UTF-8", path, i + 1);
+			return NULL;
+		}
 		ok = tokenize(&l, raw);
 		if (ok && l.tokens->len)
 			ok = parse_line(sc, &l, raw);

@@ -151,6 +151,10 @@ static void test_id_list_bounded(void)
 		g_string_append(many, ",0-4000");
 	g_assert_false(hh_parse_id_list(many->str, ids));
 	g_assert_cmpuint(ids->len, <=, 4096);
+	/* strtoull saturates at 2^64-1, where x++ wrapped for ever. */
+	g_array_set_size(ids, 0);
+	g_assert_false(hh_parse_id_list("0,33333333333333333333333333", ids));
+	g_assert_false(hh_parse_id_list("65536", ids));
 }
 
 int main(int argc, char **argv)
