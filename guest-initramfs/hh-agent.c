@@ -1565,5 +1565,10 @@ int main(int argc, char **argv)
 		no_ports();
 	ctl_reset();
 	agent_log("ready");
+#ifdef HH_AGENT_FAULT_HOOK
+	/* Only tests/hh-agent-faulty.c defines it: the production agent has
+	 * no fault modes. */
+	HH_AGENT_FAULT_HOOK();
+#endif
 	main_loop();
 }

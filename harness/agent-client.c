@@ -349,11 +349,34 @@ void hh_agent_free(HhAgent *agent)
 	g_free(agent);
 }
 
+typedef struct {
+	gboolean done;
+	gboolean ok;
+	GError *error;
+} WriteState;
+
+static void write_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	WriteState *w = data;
+
+	w->ok = g_output_stream_write_all_finish(G_OUTPUT_STREAM(src), res,
+						 NULL, &w->error);
+	w->done = TRUE;
+}
+
+/*
+ * Writes a request within timeout_ms.  A guest that does not read its
+ * port (no agent: the port is closed and QEMU's buffer fills up) must not
+ * block the harness: the write is asynchronous and given up at the
+ * deadline, which leaves the stream mid-frame, so that is sticky.
+ */
 static gboolean send_frame(HhAgent *agent, struct hhp_builder *b,
-			   GError **error)
+			   guint timeout_ms, GError **error)
 {
 	size_t len = hhp_frame_finish(b);
-	g_autoptr(GError) err = NULL;
+	g_autoptr(GCancellable) cancel = g_cancellable_new();
+	gint64 deadline = hh_now_ms() + timeout_ms;
+	WriteState w = { 0 };
 	GOutputStream *out;
 
 	if (!len) {
@@ -362,9 +385,24 @@ static gboolean send_frame(HhAgent *agent, struct hhp_builder *b,
 		return FALSE;
 	}
 	out = g_io_stream_get_output_stream(agent->control.stream);
-	if (!g_output_stream_write_all(out, b->buf, len, NULL, agent->cancel,
-				       &err)) {
-		fail(agent, HH_ERROR_QEMU, "control port: %s", err->message);
+	g_output_stream_write_all_async(out, b->buf, len, G_PRIORITY_DEFAULT,
+					cancel, write_done, &w);
+	while (!w.done) {
+		gint64 left = deadline - hh_now_ms();
+
+		if (left <= 0 || g_cancellable_is_cancelled(agent->cancel))
+			g_cancellable_cancel(cancel);
+		hh_iterate_once(MAX(MIN(left, 100), 1));
+	}
+	if (!w.ok) {
+		if (g_error_matches(w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			fail(agent, HH_ERROR_TIMEOUT, "control port: the guest "
+			     "took no request for %u ms (no agent reading "
+			     "it?)", timeout_ms);
+		else
+			fail(agent, HH_ERROR_QEMU, "control port: %s",
+			     w.error->message);
+		g_clear_error(&w.error);
 		g_propagate_error(error, g_error_copy(agent->error));
 		return FALSE;
 	}
@@ -417,15 +455,24 @@ static void begin(HhAgent *agent, struct hhp_builder *b, guint16 type)
 	hhp_frame_begin(b, agent->out, HHP_FRAME_MAX, type, agent->pending_id);
 }
 
-static HhAgentReply *call(HhAgent *agent, struct hhp_builder *b,
-			  const char *what, guint timeout_ms, GError **error)
+/* Sends a request (within write_ms) and waits timeout_ms for its reply. */
+static HhAgentReply *call_within(HhAgent *agent, struct hhp_builder *b,
+				 const char *what, guint write_ms,
+				 guint timeout_ms, GError **error)
 {
 	if (agent->transcript)
 		fprintf(agent->transcript, "-> #%u %s\n", agent->pending_id,
 			what);
-	if (agent_failed(agent, error) || !send_frame(agent, b, error))
+	if (agent_failed(agent, error) ||
+	    !send_frame(agent, b, write_ms, error))
 		return NULL;
 	return wait_reply(agent, timeout_ms, what, error);
+}
+
+static HhAgentReply *call(HhAgent *agent, struct hhp_builder *b,
+			  const char *what, guint timeout_ms, GError **error)
+{
+	return call_within(agent, b, what, timeout_ms, timeout_ms, error);
 }
 
 gboolean hh_agent_sync(HhAgent *agent, guint timeout_ms, GError **error)
@@ -446,7 +493,7 @@ gboolean hh_agent_sync(HhAgent *agent, guint timeout_ms, GError **error)
 					   agent->pending_id);
 		begin(agent, &b, HHP_MSG_SYNC);
 		hhp_add_u64(&b, HHP_F_NONCE, nonce);
-		r = call(agent, &b, "SYNC", MIN(left, 100), &err);
+		r = call_within(agent, &b, "SYNC", left, MIN(left, 100), &err);
 		if (r) {
 			gsize len = 0;
 			const guint8 *p = r->data ?

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "cell.h"
+#include "escape.h"
 #include "agent-client.h"
 #include "hh-error.h"
 #include "kconfig.h"
@@ -23,6 +24,12 @@
 #include <string.h>
 #include <sys/wait.h>
 
+/* The serial console read for what the agent could not send. */
+#define CONSOLE_SCAN_MAX (4u << 20)
+
+/* How late an EXEC reply may come after the command's own timeout. */
+#define EXEC_REPLY_GRACE_MS 4000
+
 typedef struct {
 	const HhCellSpec *spec;
 	HhVm *vm;
@@ -34,6 +41,8 @@ typedef struct {
 	guint step_ms_total;
 	guint shutdown_ms;
 	GPtrArray *matches;	/* of the step running now */
+	gboolean unresponsive;	/* a request timed out: no poweroff */
+	gboolean vm_died;	/* QEMU ended unasked (panic, kill, ...) */
 } Cell;
 
 static void set_verdict(Cell *c, HhVerdict v, const char *phase,
@@ -419,8 +428,12 @@ static gboolean do_action(Cell *c, const HhStep *s, char **msg,
 				       hh_errno_name(s->expect_errno));
 		return FALSE;
 	case HH_ACT_RUN:
+		/* The agent kills the command at its timeout and answers at
+		 * once: a reply later than that means a hung guest. */
 		r = hh_agent_exec(c->agent, (const char *const *)s->argv,
-				  s->timeout_ms, s->timeout_ms + t, error);
+				  s->timeout_ms,
+				  s->timeout_ms + MIN(t, EXEC_REPLY_GRACE_MS),
+				  error);
 		if (!r)
 			return FALSE;
 		if (r->flags & HHP_FLAG_TIMED_OUT) {
@@ -477,6 +490,8 @@ static void record_step(Cell *c, const HhStep *s, HhVerdict v,
 							 s->line, s->text);
 }
 
+static void explain_exit(Cell *c, const char *where, GError **err);
+
 /* Runs one step; FALSE stops the scenario. */
 static gboolean run_step(Cell *c, guint idx, const HhStep *s)
 {
@@ -523,6 +538,10 @@ static gboolean run_step(Cell *c, guint idx, const HhStep *s)
 	record_step(c, s, HH_V_PASS, note, t0);
 	return TRUE;
 error:
+	explain_exit(c, phase, &err);
+	/* A guest that did not answer in time is not asked to power off. */
+	if (g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT))
+		c->unresponsive = TRUE;
 	set_verdict(c, verdict_of(err), phase, "line %u: %s: %s", s->line,
 		    s->text, err->message);
 	record_step(c, s, verdict_of(err), err->message, t0);
@@ -625,12 +644,16 @@ static void stop_guest(Cell *c)
 	g_clear_pointer(&c->vm, hh_vm_free);
 }
 
-/* When the VM is gone, QEMU's own last words say more than a timeout. */
-static void explain_exit(Cell *c, GError **err)
+/* When the VM is gone, QEMU's own last words (and how it ended) say
+ * more than a timeout or a closed port.  where: "boot", "step 2 (line 5)" */
+static void explain_exit(Cell *c, const char *where, GError **err)
 {
 	g_autofree char *words = NULL;
 	gint64 end = hh_now_ms() + 1000;
 
+	/* After SIGINT/SIGTERM/SIGHUP the harness killed QEMU itself. */
+	if (hh_spawn_interrupted())
+		return;
 	/* A dropped connection usually means QEMU is on its way out. */
 	while (c->vm && hh_vm_running(c->vm) &&
 	       g_error_matches(*err, HH_ERROR, HH_ERROR_QEMU) &&
@@ -639,9 +662,10 @@ static void explain_exit(Cell *c, GError **err)
 	if (!c->vm || hh_vm_running(c->vm))
 		return;
 	words = hh_vm_last_words(c->vm);
+	c->vm_died = TRUE;
 	g_clear_error(err);
-	g_set_error(err, HH_ERROR, HH_ERROR_QEMU, "qemu exited during boot%s%s",
-		    words ? ": " : "", words ? words : "");
+	g_set_error(err, HH_ERROR, HH_ERROR_QEMU, "qemu exited during %s%s%s",
+		    where, words ? ": " : "", words ? words : "");
 }
 
 /* Starts from the group's saved state; FALSE (with why) to fall back. */
@@ -676,9 +700,35 @@ static gboolean restore(Cell *c, const char *run_dir, GError **why)
 		goto fail;
 	return TRUE;
 fail:
-	explain_exit(c, why);
+	explain_exit(c, "boot", why);
 	stop_guest(c);
 	return FALSE;
+}
+
+/*
+ * A guest that never reached the agent usually said why on its console
+ * (init missing, an initramfs it could not unpack): the first such line
+ * is added to a boot failure.
+ */
+static void add_console_hint(Cell *c, GError *err)
+{
+	g_autofree char *path = g_build_filename(c->spec->dir, "console.log",
+						 NULL);
+	g_autofree char *text = hh_text_read_file(path, CONSOLE_SCAN_MAX);
+	g_autoptr(GRegex) re = g_regex_new(
+		"(Failed to execute \\S+.*|Initramfs unpacking failed.*|"
+		"No working init found.*|VFS: Unable to mount root.*)$",
+		G_REGEX_MULTILINE, 0, NULL);
+	g_autoptr(GMatchInfo) m = NULL;
+	g_autofree char *line = NULL, *msg = NULL;
+
+	if (!text || !g_regex_match(re, text, 0, &m))
+		return;
+	line = g_match_info_fetch(m, 1);
+	msg = g_strdup_printf("%s (console: %s)", err->message,
+			      g_strstrip(line));
+	g_free(err->message);
+	err->message = g_steal_pointer(&msg);
 }
 
 static gboolean boot(Cell *c, const char *run_dir)
@@ -705,9 +755,10 @@ static gboolean boot(Cell *c, const char *run_dir)
 	}
 	if (!start_guest(c, run_dir, NULL, &err) ||
 	    !hh_agent_sync(c->agent, spec->timeouts.boot_ms, &err)) {
-		explain_exit(c, &err);
+		explain_exit(c, "boot", &err);
 		if (g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT))
 			dump_registers(c);
+		add_console_hint(c, err);
 		set_verdict(c, verdict_of(err), "boot", "boot: %s", err->message);
 		return FALSE;
 	}
@@ -723,7 +774,7 @@ static void shutdown(Cell *c)
 
 	if (c->vm)
 		c->result->peak_rss_kb = hh_vm_peak_rss_kb(c->vm);
-	if (c->agent && !hh_agent_get_error(c->agent) &&
+	if (c->agent && !hh_agent_get_error(c->agent) && !c->unresponsive &&
 	    hh_vm_running(c->vm)) {
 		if (!hh_agent_poweroff(c->agent, limit, &err) ||
 		    !hh_vm_wait(c->vm, limit, &err)) {
@@ -740,12 +791,58 @@ static void shutdown(Cell *c)
 
 /* ---- analysis and output ---- */
 
+/*
+ * A guest that died by itself (a panic with panic=-1 and -no-reboot, a
+ * triple fault) took its last kernel messages with it: the agent could not
+ * send them, the serial console has them.  Adds the console's reports
+ * whose titles the agent's log did not have.
+ */
+static void scan_console(Cell *c, GPtrArray *reports)
+{
+	g_autofree char *path = g_build_filename(c->spec->dir, "console.log",
+						 NULL);
+	g_autofree char *text = hh_text_read_file(path, CONSOLE_SCAN_MAX);
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GPtrArray) more = NULL;
+	guint n;
+
+	if (!text)
+		return;
+	lines = g_strsplit(text, "\n", -1);
+	n = g_strv_length(lines);
+	for (guint i = 0; i < n; i++) {
+		char *close = lines[i][0] == '[' ? strchr(lines[i], ']') : NULL;
+
+		if (close)	/* "[    1.234567] text" */
+			memmove(lines[i], close + (close[1] == ' ' ? 2 : 1),
+				strlen(close + (close[1] == ' ' ? 2 : 1)) + 1);
+	}
+	more = hh_logcheck_scan((const char *const *)lines, n,
+				c->spec->suppressions);
+	g_ptr_array_set_free_func(more, NULL);	/* each kept or freed below */
+	for (guint i = 0; i < more->len; i++) {
+		HhCrash *k = more->pdata[i];
+		gboolean known = FALSE;
+
+		for (guint j = 0; j < reports->len && !known; j++)
+			known = g_str_equal(((HhCrash *)reports->pdata[j])->title,
+					    k->title);
+		if (known)
+			hh_crash_free(k);
+		else
+			g_ptr_array_add(reports, k);
+	}
+}
+
 static void analyse_log(Cell *c)
 {
 	GPtrArray *reports = hh_kmsg_records_scan(
 		c->agent ? hh_agent_log_records(c->agent) : NULL,
 		c->spec->suppressions);
+	gboolean killed_by_kernel = FALSE;
 
+	if (c->vm_died)
+		scan_console(c, reports);
 	c->result->reports = reports;
 	/* Suppressed reports stay in result.json, not in the verdict's
 	 * titles (what compare and bisect look at). */
@@ -761,6 +858,13 @@ static void analyse_log(Cell *c)
 
 		if (k->suppressed_by)
 			continue;
+		/* QEMU exiting on its own after a kernel crash: the crash is
+		 * the verdict, not the exit it caused. */
+		if (c->vm_died && !killed_by_kernel &&
+		    c->result->verdict == HH_V_ERROR) {
+			killed_by_kernel = TRUE;
+			c->result->verdict = HH_V_PASS;
+		}
 		set_verdict(c, HH_V_CRASH, "kernel", "kernel: %s", k->title);
 		if (want && g_regex_match(want, k->title, 0, NULL)) {
 			c->result->expected = TRUE;
@@ -983,9 +1087,12 @@ HhCellResult *hh_cell_run(const HhCellSpec *spec)
 	}
 	shutdown(&c);
 	analyse_log(&c);
-	if (hh_spawn_interrupted())
+	if (hh_spawn_interrupted()) {
+		/* Whatever failed after the signal failed because of it. */
+		c.result->verdict = HH_V_PASS;
 		set_verdict(&c, HH_V_ERROR, "interrupted", "interrupted by signal %d",
 			    hh_spawn_interrupt_signal());
+	}
 out:
 	g_clear_pointer(&c.agent, hh_agent_free);
 	g_clear_pointer(&c.vm, hh_vm_free);

@@ -26,7 +26,11 @@ static gboolean xml_char(gunichar c)
 
 static void clean_into(GString *out, const char *p, gsize len)
 {
-	const char *end = p + len;
+	const char *end;
+
+	if (!len)	/* p may be NULL */
+		return;
+	end = p + len;
 
 	while (p < end) {
 		gunichar c = g_utf8_get_char_validated(p, end - p);

@@ -8,8 +8,13 @@
 #include "util.h"
 
 #include <gio/gio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define INITRAMFS_RECIPE "hh-initramfs-1"
 
@@ -131,6 +136,43 @@ static GBytes *gzip(GByteArray *data, GError **error)
 		G_MEMORY_OUTPUT_STREAM(mem));
 }
 
+/* TRUE if the file is a gzip stream that decompresses to its end (its
+ * CRC checked): a truncated or damaged cache entry is not. */
+static gboolean gzip_whole(const char *path, GError **error)
+{
+	g_autoptr(GFile) f = g_file_new_for_path(path);
+	g_autoptr(GFileInputStream) raw = g_file_read(f, NULL, error);
+	g_autoptr(GZlibDecompressor) z = NULL;
+	g_autoptr(GInputStream) in = NULL;
+	g_autofree char *buf = g_malloc(65536);
+	gssize n;
+
+	if (!raw)
+		return FALSE;
+	z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+	in = g_converter_input_stream_new(G_INPUT_STREAM(raw),
+					  G_CONVERTER(z));
+	while ((n = g_input_stream_read(in, buf, 65536, NULL, error)) > 0)
+		;
+	return n == 0;
+}
+
+/* A cache entry there and whole; quiet: say nothing of a damaged one
+ * (it was said before taking the lock). */
+static gboolean cached_whole(const char *path, gboolean quiet)
+{
+	g_autoptr(GError) why = NULL;
+
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+		return FALSE;
+	if (gzip_whole(path, &why))
+		return TRUE;
+	if (!quiet)
+		fprintf(stderr, "initramfs: cached %s is damaged (%s): "
+			"rebuilding it\n", path, why->message);
+	return FALSE;
+}
+
 static char *image_key(const char *agent, const char *busybox,
 		       GError **error)
 {
@@ -155,21 +197,37 @@ HhInitramfs *hh_initramfs_build(const char *agent, const char *busybox,
 	g_autofree char *dir = g_build_filename(hh_cache_dir(), "initramfs",
 						NULL);
 	g_autofree char *full = image_key(agent, busybox, error);
+	g_autofree char *lock = NULL;
+	int fd;
 
 	if (!full)
 		return NULL;
 	img->key = g_strndup(full, 16);
 	img->path = g_strdup_printf("%s/%s.cpio.gz", dir, img->key);
-	if (g_file_test(img->path, G_FILE_TEST_IS_REGULAR)) {
+	if (cached_whole(img->path, FALSE)) {
 		img->cached = TRUE;
 		return g_steal_pointer(&img);
 	}
-	if (!build_archive(agent, busybox, cpio, error))
+	/* One builder at a time per image, across processes (two runs on
+	 * one cache): the others wait and take its image. */
+	if (!hh_mkdir_p(dir, 0755, error))
 		return NULL;
-	gz = gzip(cpio, error);
-	if (!gz || !hh_mkdir_p(dir, 0755, error) ||
-	    !hh_write_file(img->path, g_bytes_get_data(gz, NULL),
-			   g_bytes_get_size(gz), error))
+	lock = g_strdup_printf("%s.lock", img->path);
+	fd = hh_lock_file(lock, error);
+	if (fd < 0)
 		return NULL;
+	if (cached_whole(img->path, TRUE)) {
+		fprintf(stderr, "initramfs: %s was built meanwhile by another "
+			"process\n", img->path);
+		img->cached = TRUE;
+	} else if (build_archive(agent, busybox, cpio, error) &&
+		   (gz = gzip(cpio, error)) &&
+		   hh_write_file(img->path, g_bytes_get_data(gz, NULL),
+				 g_bytes_get_size(gz), error)) {
+		fprintf(stderr, "initramfs: built %s\n", img->path);
+	} else {
+		g_clear_pointer(&img, hh_initramfs_free);
+	}
+	close(fd);
 	return g_steal_pointer(&img);
 }

@@ -24,6 +24,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -286,10 +287,38 @@ static gboolean make_plan(const HhKernelSpec *spec, Plan *p, GError **error)
 	return TRUE;
 }
 
+/*
+ * A bzImage says how long it is: (setup_sects + 1) sectors of real-mode
+ * setup, then syssize 16-byte paragraphs of protected-mode kernel (x86
+ * boot protocol, header "HdrS" at 0x202).  NULL if whole, else why not.
+ */
+char *hh_bzimage_damage(const char *path)
+{
+	g_autofree guint8 *d = NULL;
+	gsize len = 0;
+	guint64 want;
+	guint setup;
+
+	if (!g_file_get_contents(path, (char **)&d, &len, NULL))
+		return g_strdup("cannot be read");
+	if (len < 0x206 || memcmp(d + 0x202, "HdrS", 4))
+		return g_strdup_printf("no x86 boot header (%" G_GSIZE_FORMAT
+				       " bytes)", len);
+	setup = d[0x1f1] ? d[0x1f1] : 4;
+	want = (guint64)(setup + 1) * 512 +
+	       (guint64)(d[0x1f4] | d[0x1f5] << 8 | d[0x1f6] << 16 |
+			 (guint32)d[0x1f7] << 24) * 16;
+	if (len < want)
+		return g_strdup_printf("truncated: %" G_GSIZE_FORMAT " of %"
+				       G_GUINT64_FORMAT " bytes", len, want);
+	return NULL;
+}
+
 static HhKernelBuild *load_cached(Plan *p)
 {
 	g_autofree char *info = g_build_filename(p->dir, "info.json", NULL);
 	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree char *damage = NULL;
 	HhKernelBuild *b;
 	JsonObject *o;
 
@@ -309,6 +338,14 @@ static HhKernelBuild *load_cached(Plan *p)
 	b->n_patches = p->patches->len;
 	b->cached = TRUE;
 	if (!g_file_test(b->bzimage, G_FILE_TEST_IS_REGULAR)) {
+		hh_kernel_build_free(b);
+		return NULL;
+	}
+	damage = hh_bzimage_damage(b->bzimage);
+	if (damage) {
+		/* Built again below, in place (the build tree is kept). */
+		fprintf(stderr, "kernel: cached %s is damaged (%s): "
+			"rebuilding it\n", b->bzimage, damage);
 		hh_kernel_build_free(b);
 		return NULL;
 	}

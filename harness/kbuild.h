@@ -57,4 +57,8 @@ gboolean hh_kernel_make(const HhKernelSpec *spec, const char *src,
 /* Builds (or finds in the cache) a bzImage. */
 HhKernelBuild *hh_kernel_build(const HhKernelSpec *spec, GError **error);
 
+/* NULL if the bzImage is whole (as long as its boot header says), else
+ * what is wrong with it ("truncated: N of M bytes"). */
+char *hh_bzimage_damage(const char *path);
+
 #endif

@@ -184,7 +184,8 @@ JsonParser *hh_result_load(const char *dir, JsonObject **root, GError **error)
 	}
 	if (!json_parser_load_from_data(p, text, (gssize)len, error))
 		return NULL;
-	if (!JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+	if (!json_parser_get_root(p) ||	/* empty or blank: no root */
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
 		g_set_error(error, HH_ERROR, HH_ERROR_PROTOCOL,
 			    "%s: not a JSON object", path);
 		return NULL;

@@ -81,6 +81,7 @@ typedef struct {
 	const char *hosts_file;	/* for the re-run and resume commands */
 	GThread *watcher;	/* brings lost hosts back */
 	gint finished;		/* atomic: the watcher stops */
+	char *storage_error;	/* results could not be written: stop */
 } Run;
 
 static void kernel_free(gpointer p)
@@ -278,8 +279,9 @@ static void print_ktap(Run *run)
 	fflush(stdout);
 }
 
-/* Commits the cell to the archive at once (called under run->lock). */
-static void archive_cell(Run *run, Job *j)
+/* Commits the cell to the archive at once (called under run->lock);
+ * FALSE (with why) if the archive could not take it. */
+static gboolean archive_cell(Run *run, Job *j, GError **error)
 {
 	g_autoptr(GError) err = NULL;
 	HhArchiveCell c = {
@@ -302,8 +304,55 @@ static void archive_cell(Run *run, Job *j)
 	};
 
 	if (run->archive &&
-	    !hh_archive_cell(run->archive, run->run_id, &c, &err))
+	    !hh_archive_cell(run->archive, run->run_id, &c, &err)) {
 		fprintf(stderr, "warning: %s\n", err->message);
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * A cell whose result.json could not be written (the results directory
+ * full, or read-only) is not archived, so nothing half-written is
+ * reported; the run stops there, keeping what finished before.
+ */
+static void keep_cell(Run *run, Job *j)
+{
+	g_autofree char *path = g_build_filename(j->spec.dir, "result.json",
+						 NULL);
+	g_autoptr(GError) err = NULL;
+
+	if (run->storage_error)
+		return;
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+		run->storage_error = g_strdup_printf(
+			"%s could not be written", path);
+	else if (!archive_cell(run, j, &err))
+		run->storage_error = g_strdup(err->message);
+	else
+		return;
+	hh_scheduler_stop(run->sched);
+}
+
+/* A cell that needs more memory than the host has is not started (it
+ * would run the host out of memory): a skip saying so. */
+static void refuse_job(Run *run, Job *j, HhCost budget)
+{
+	g_autofree char *need = hh_format_size(j->cost.memory);
+	g_autofree char *have = hh_format_size(budget.memory);
+
+	j->result = hh_cell_result_new();
+	j->result->verdict = HH_V_SKIP;
+	j->result->phase = g_strdup("setup");
+	j->result->reason = g_strdup_printf(
+		"not run: needs %s of host memory, more than the %s the host "
+		"has available (MemAvailable, or HH_MEMORY_BUDGET)", need, have);
+	run->started++;
+	run->done++;
+	run->counts[HH_V_SKIP]++;
+	print_progress(run, j);
+	archive_cell(run, j, NULL);
 }
 
 static gboolean counts_as_failure(const HhCellResult *r)
@@ -322,7 +371,7 @@ static void job_done(Run *run, Job *j, HhCellResult *r)
 		run->counts[r->verdict]++;
 	print_progress(run, j);
 	print_ktap(run);
-	archive_cell(run, j);
+	keep_cell(run, j);
 	if (counts_as_failure(r) && !run->keep_going)
 		hh_scheduler_stop(run->sched);
 }
@@ -453,6 +502,8 @@ static void mark_unstarted(Run *run)
 		j->result->reason = g_strdup(hh_spawn_interrupted() ?
 			"not run: interrupted" : run->all_lost ?
 			"not run: every host was lost (finish with --resume)" :
+			run->storage_error ?
+			"not run: the results could not be written" :
 			"not run after an earlier failure (use --keep-going)");
 		run->counts[HH_V_SKIP]++;
 	}
@@ -894,9 +945,15 @@ static char *series_hash(const char *patches_dir)
 	return g_strdup(g_checksum_get_string(sum));
 }
 
-static void open_archive(Run *run, const char *results, const char *start,
-			 const char *matrix, char **only, char **exclude,
-			 guint repeat, const char *label)
+/*
+ * An archive that cannot be opened or written (corrupt, locked by another
+ * writer beyond the busy timeout) stops the run before any cell boots:
+ * cells run unarchived would be lost to resume, compare and reports, and
+ * the file is never replaced by a new one.
+ */
+static gboolean open_archive(Run *run, const char *results, const char *start,
+			     const char *matrix, char **only, char **exclude,
+			     guint repeat, const char *label, GError **error)
 {
 	g_autofree char *path = g_build_filename(results, "archive.sqlite", NULL);
 	g_autoptr(GError) err = NULL;
@@ -914,7 +971,7 @@ static void open_archive(Run *run, const char *results, const char *start,
 	r.planned = (char **)planned->pdata;
 	run->archive = hh_archive_open(path, &err);
 	if (run->archive && run->resuming)
-		return;
+		return TRUE;
 	if (run->archive && hh_archive_run_begin(run->archive, &r, &err)) {
 		for (guint i = 0; i < run->kernels->len; i++) {
 			Kernel *k = run->kernels->pdata[i];
@@ -932,10 +989,13 @@ static void open_archive(Run *run, const char *results, const char *start,
 
 			hh_archive_kernel(run->archive, run->run_id, &ak, NULL);
 		}
-		return;
+		return TRUE;
 	}
-	fprintf(stderr, "warning: not archiving this run: %s\n", err->message);
+	g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+		    "%s (the archive is left as it is: repair or move it "
+		    "aside, or give another --results)", err->message);
 	g_clear_pointer(&run->archive, hh_archive_close);
+	return FALSE;
 }
 
 /* The HTML report of the run, from the archive; a failure costs a
@@ -1084,6 +1144,7 @@ static void run_clear(Run *run)
 		run->backend = NULL;	/* the first host's */
 	g_clear_pointer(&run->backend, hh_vm_backend_close);
 	g_clear_pointer(&run->hosts, g_ptr_array_unref);
+	g_clear_pointer(&run->storage_error, g_free);
 	g_mutex_clear(&run->lock);
 }
 
@@ -1155,8 +1216,16 @@ static int finish_run(Run *run, const HhRunOptions *o, const char *run_dir,
 		run->counts[HH_V_ERROR], run->counts[HH_V_SKIP],
 		run->expected_crashes, (hh_now_ms() - run->t0) / 1000.0,
 		run_dir);
-	if (run->archive && !o->no_report)
+	if (run->archive && !o->no_report && !run->storage_error)
 		write_report(run, run_dir);
+	if (run->storage_error) {
+		fprintf(stderr, "error: results directory %s: %s; the run "
+			"stopped (the cells that finished before are kept); "
+			"make room, then: hotplug-harness run --resume %s "
+			"--results %s\n", o->results, run->storage_error,
+			run->run_id, o->results);
+		return HH_EXIT_ERROR;
+	}
 	if (hh_spawn_interrupted())
 		return 128 + hh_spawn_interrupt_signal();
 	failures = run->counts[HH_V_FAIL] + run->counts[HH_V_CRASH] +
@@ -1364,6 +1433,7 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 	g_autoptr(HhSuppressions) sup = NULL;
 	g_autoptr(GPtrArray) specs = NULL;
 	HhAccel accel;
+	HhCost budget;
 	Run run = { 0 };
 	gint repeat = (gint)o.repeat;
 	guint user_jobs = o.max_jobs;
@@ -1457,22 +1527,28 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 			run.backend->ops->name, run.backend->uri ? " at " : "",
 			run.backend->uri ? run.backend->uri : "", run_dir);
 	write_run_json(&run, run_dir, run_id, start, FALSE);
-	open_archive(&run, o.results, start, matrix_path, (char **)o.only,
-		     (char **)o.exclude, o.repeat, o.label);
+	if (!open_archive(&run, o.results, start, matrix_path,
+			  (char **)o.only, (char **)o.exclude, o.repeat,
+			  o.label, &err))
+		goto fail;
 	if (o.boot != HH_BOOT_COLD) {
 		groups = group_jobs(&run, o.boot, &err);
 		if (!groups)
 			goto fail;
 		prepare_snapshots(&run, groups, o.max_jobs, sup);
 	}
+	budget = hh_host_budget();
 	run.sched = run.hosts ? new_host_scheduler(&run) :
-		    hh_scheduler_new(o.max_jobs, hh_host_budget());
+		    hh_scheduler_new(o.max_jobs, budget);
 	for (guint i = 0; i < run.jobs->len; i++) {
 		Job *j = run.jobs->pdata[i];
 
-		hh_scheduler_add_to(run.sched, j, j->cost,
-				    run.hosts && j->group ? j->group->host :
-				    HH_POOL_ANY);
+		if (!run.hosts && j->cost.memory > budget.memory)
+			refuse_job(&run, j, budget);
+		else
+			hh_scheduler_add_to(run.sched, j, j->cost,
+					    run.hosts && j->group ?
+					    j->group->host : HH_POOL_ANY);
 	}
 	printf("KTAP version 1\n1..%u\n", run.jobs->len);
 	fflush(stdout);

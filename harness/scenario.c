@@ -270,23 +270,26 @@ static gboolean number(Line *l, const char *what, gint64 min, gint64 max,
 	return TRUE;
 }
 
+#define MAX_DURATION_MS (24.0 * 3600 * 1000)
+
 static gboolean duration(Line *l, guint col, const char *w, guint *ms)
 {
 	char *end;
 	double v = g_ascii_strtod(w, &end);
 
-	if (end == w || v < 0)
+	if (end == w || !(v >= 0))	/* NaN too */
 		goto bad;
-	if (g_str_equal(end, "ms"))
-		*ms = (guint)v;
-	else if (g_str_equal(end, "s") || !*end)
-		*ms = (guint)(v * 1000);
-	else
+	if (g_str_equal(end, "s") || !*end)
+		v *= 1000;
+	else if (!g_str_equal(end, "ms"))
 		goto bad;
+	if (v > MAX_DURATION_MS)	/* (guint)v would be undefined */
+		goto bad;
+	*ms = (guint)v;
 	return TRUE;
 bad:
-	return syntax(l, col, "expected a duration like 500ms or 5s, got '%s'",
-		      w);
+	return syntax(l, col, "expected a duration like 500ms or 5s (at most "
+		      "24h), got '%s'", w);
 }
 
 static GRegex *regex(Line *l, guint col, const char *pattern)
@@ -999,6 +1002,12 @@ HhScenario *hh_scenario_parse(const char *text, const char *path,
 		gboolean ok;
 
 		g_strchomp(raw);
+		/* GLib's globs and regexes abort on invalid UTF-8. */
+		if (!g_utf8_validate(raw, -1, NULL)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "%s:%u: not valid UTF-8", path, i + 1);
+			return NULL;
+		}
 		ok = tokenize(&l, raw);
 		if (ok && l.tokens->len)
 			ok = parse_line(sc, &l, raw);

@@ -64,7 +64,8 @@ guint hh_scheduler_run(HhScheduler *s, HhJobFunc fn, gpointer user_data);
 guint hh_scheduler_run_pools(HhScheduler *s, HhPoolJobFunc fn,
 			     gpointer user_data);
 
-/* The host's budget: online CPUs and MemAvailable. */
+/* The host's budget: online CPUs and MemAvailable, or the size in
+ * $HH_MEMORY_BUDGET ("4G"). */
 HhCost hh_host_budget(void);
 
 #endif

@@ -250,14 +250,9 @@ HhSnapshot *hh_snapshot_get(HhVmBackend *backend, const HhVmConfig *cfg,
 		return NULL;
 	/* One process makes it; another waiting for the lock then loads it. */
 	lock = g_build_filename(s->dir, "lock", NULL);
-	fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
-			    "cannot lock '%s': %s", lock, g_strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = hh_lock_file(lock, error);
+	if (fd < 0)
 		return NULL;
-	}
 	hh_snapshot_free(g_steal_pointer(&s));
 	s = load(key);
 	if (s) {

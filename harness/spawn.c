@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Live process groups, read by the signal handler: lock-free by design. */
@@ -251,6 +252,22 @@ gboolean hh_child_wait(HhChild *child, guint timeout_ms, int *status,
 	if (status)
 		*status = g_subprocess_get_status(child->proc);
 	return TRUE;
+}
+
+char *hh_wait_status_describe(int status)
+{
+	if (WIFSIGNALED(status)) {
+		const char *abbrev = sigabbrev_np(WTERMSIG(status));
+
+		return g_strdup_printf("killed by signal %d (SIG%s)%s",
+				       WTERMSIG(status),
+				       abbrev ? abbrev : "?",
+				       WCOREDUMP(status) ? ", core dumped" : "");
+	}
+	if (WIFEXITED(status))
+		return g_strdup_printf("exited with status %d",
+				       WEXITSTATUS(status));
+	return g_strdup_printf("ended with wait status 0x%x", status);
 }
 
 void hh_child_free(HhChild *child)

@@ -57,6 +57,10 @@ void hh_child_kill(HhChild *child);
 gboolean hh_child_wait(HhChild *child, guint timeout_ms, int *status,
 		       GError **error);
 
+/* How a wait status ended: "killed by signal 9 (SIGKILL)", "exited with
+ * status 1".  Newly allocated. */
+char *hh_wait_status_describe(int status);
+
 /* Reaps (killing first if needed) and frees. */
 void hh_child_free(HhChild *child);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhChild, hh_child_free)

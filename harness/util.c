@@ -5,10 +5,13 @@
 #include "hh-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 gboolean hh_parse_size(const char *text, guint64 *out, GError **error)
 {
@@ -158,4 +161,20 @@ void hh_json_set_string(JsonBuilder *b, const char *member,
 		json_builder_add_string_value(b, value);
 	else
 		json_builder_add_null_value(b);
+}
+
+int hh_lock_file(const char *path, GError **error)
+{
+	int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int e = errno;
+
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "cannot lock '%s': %s", path, g_strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -41,4 +41,9 @@ char *hh_iso_now(void);
 /* Recursively removes a directory tree (no error if missing). */
 gboolean hh_rm_rf(const char *path, GError **error);
 
+/* Opens (creating) path and takes an exclusive flock on it, waiting for
+ * other processes; returns the descriptor holding the lock (close it to
+ * unlock), or -1 with an error. */
+int hh_lock_file(const char *path, GError **error);
+
 #endif

@@ -31,6 +31,9 @@ void hh_variant_free(HhVariant *v)
 	g_free(v);
 }
 
+#define MAX_IDS 4096
+#define MAX_ID 65536
+
 gboolean hh_parse_id_list(const char *text, GArray *out)
 {
 	g_auto(GStrv) parts = g_strsplit(text, ",", -1);
@@ -49,7 +52,10 @@ gboolean hh_parse_id_list(const char *text, GArray *out)
 				return FALSE;
 			b = g_ascii_strtoull(end + 1, &end, 10);
 		}
-		if (*end || b < a || b - a > 4096)
+		/* Ids below MAX_ID (strtoull saturates: with b = 2^64-1 the
+		 * loop below never ended), at most MAX_IDS of them in all. */
+		if (*end || b < a || b >= MAX_ID ||
+		    out->len + (b - a + 1) > MAX_IDS)
 			return FALSE;
 		for (guint64 x = a; x <= b; x++) {
 			guint id = (guint)x;

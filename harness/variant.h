@@ -57,7 +57,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhVariant, hh_variant_free)
 /* The value of NAME= in the variant's kernel command line, or NULL. */
 char *hh_variant_cmdline_value(const HhVariant *v, const char *name);
 
-/* Parses "0-2,5" into sorted ids; FALSE on bad syntax. */
+/* Parses "0-2,5" into sorted ids; FALSE on bad syntax, an id of 65536 or
+ * more, or more than 4096 ids in all. */
 gboolean hh_parse_id_list(const char *text, GArray *out);
 
 #endif

@@ -185,15 +185,23 @@ static GPtrArray *build_argv(const HhVmConfig *cfg)
 static char *qemu_last_words(HhVm *vm)
 {
 	QemuVm *q = (QemuVm *)vm;
-	g_autofree char *text = NULL;
+	g_autofree char *text = NULL, *how = NULL, *words = NULL;
 	g_auto(GStrv) lines = NULL;
+	int status;
 	guint n;
 
-	if (!g_file_get_contents(q->stderr_log, &text, NULL, NULL) || !*text)
-		return NULL;
-	lines = g_strsplit(g_strstrip(text), "\n", -1);
-	n = g_strv_length(lines);
-	return g_strjoinv("\n", lines + (n > 5 ? n - 5 : 0));
+	/* How it ended first: a signal says more than its stderr. */
+	if (q->child && !g_subprocess_get_identifier(q->child->proc) &&
+	    hh_child_wait(q->child, 0, &status, NULL))
+		how = hh_wait_status_describe(status);
+	if (g_file_get_contents(q->stderr_log, &text, NULL, NULL) && *text) {
+		lines = g_strsplit(g_strstrip(text), "\n", -1);
+		n = g_strv_length(lines);
+		words = g_strjoinv("\n", lines + (n > 5 ? n - 5 : 0));
+	}
+	if (how && words)
+		return g_strdup_printf("%s; its last words:\n%s", how, words);
+	return how ? g_steal_pointer(&how) : g_steal_pointer(&words);
 }
 
 static gboolean qemu_running(HhVm *vm)

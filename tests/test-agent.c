@@ -181,6 +181,29 @@ static void fake_setup(Fake *f, gconstpointer data)
 	f->agent = hh_agent_new(cs, ls, NULL, NULL);
 }
 
+/* The same with a small send buffer on the host's end of the control
+ * port, which a guest that never reads fills at once. */
+static void fake_setup_small(Fake *f, gconstpointer data)
+{
+	int ctl[2], log[2], small = 4096;
+	g_autoptr(GIOStream) cs = NULL, ls = NULL;
+	g_autoptr(GSocket) sock = NULL;
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, ctl), ==, 0);
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, log), ==, 0);
+	g_assert_cmpint(setsockopt(ctl[0], SOL_SOCKET, SO_SNDBUF, &small,
+				   sizeof(small)), ==, 0);
+	/* A socket connection, as QEMU's and libvirt's ports are (a GUnix
+	 * stream on a blocking descriptor would block in the write). */
+	sock = g_socket_new_from_fd(ctl[0], NULL);
+	g_assert_nonnull(sock);
+	cs = G_IO_STREAM(g_socket_connection_factory_create_connection(sock));
+	ls = stream_for_fd(log[0]);
+	f->guest_ctl = ctl[1];
+	f->guest_log = log[1];
+	f->agent = hh_agent_new(cs, ls, NULL, NULL);
+}
+
 static void fake_teardown(Fake *f, gconstpointer data)
 {
 	hh_agent_free(f->agent);
@@ -302,6 +325,22 @@ static void test_guest_gone(Fake *f, gconstpointer data)
 	g_assert_error(err, HH_ERROR, HH_ERROR_QEMU);
 }
 
+/* A guest with no agent never reads its control port: the request's
+ * write must give up at the deadline, not block the harness for good. */
+static void test_unread_port_times_out(Fake *f, gconstpointer data)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhAgentReply) r = NULL;
+	g_autofree char *big = g_strnfill(200000, 'x');
+	gint64 t0 = g_get_monotonic_time();
+
+	r = hh_agent_write(f->agent, "/x", big, 300, &err);
+	g_assert_null(r);
+	g_assert_error(err, HH_ERROR, HH_ERROR_TIMEOUT);
+	g_assert_nonnull(strstr(err->message, "took no request"));
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, 3 * G_USEC_PER_SEC);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -317,5 +356,7 @@ int main(int argc, char **argv)
 	FAKE("/agent/hostile/text-made-valid-utf8", test_hostile_text_made_valid);
 	FAKE("/agent/hostile/silent-guest-times-out", test_silent_guest_times_out);
 	FAKE("/agent/hostile/guest-gone-is-an-error", test_guest_gone);
+	g_test_add("/agent/hostile/unread-port-times-out", Fake, NULL,
+		   fake_setup_small, test_unread_port_times_out, fake_teardown);
 	return g_test_run();
 }

@@ -2,6 +2,7 @@
 /* Variant checks and scenario x variant validation, before any boot. */
 #include "hh-error.h"
 #include "matrix.h"
+#include "variant.h"
 
 #include <glib.h>
 
@@ -169,10 +170,33 @@ static void test_params(void)
 			"s.scenario:3:7: ${nope} is not defined by the variant's [params]");
 }
 
+/* Found by the variant fuzz target: many ranges in one cpus= list grew
+ * an array past 2 GiB.  At most 4096 ids in all. */
+static void test_id_list_bounded(void)
+{
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GString) many = g_string_new("0-4000");
+
+	g_assert_true(hh_parse_id_list("0-4095", ids));
+	g_assert_cmpuint(ids->len, ==, 4096);
+	g_array_set_size(ids, 0);
+	g_assert_false(hh_parse_id_list("0-4096", ids));
+	g_array_set_size(ids, 0);
+	for (int i = 0; i < 1000; i++)
+		g_string_append(many, ",0-4000");
+	g_assert_false(hh_parse_id_list(many->str, ids));
+	g_assert_cmpuint(ids->len, <=, 4096);
+	/* strtoull saturates at 2^64-1, where x++ wrapped for ever. */
+	g_array_set_size(ids, 0);
+	g_assert_false(hh_parse_id_list("0,33333333333333333333333333", ids));
+	g_assert_false(hh_parse_id_list("65536", ids));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/matrix/variant-checks", test_variant_checks);
+	g_test_add_func("/matrix/id-list-bounded", test_id_list_bounded);
 	g_test_add_func("/matrix/addresses-inside-ram-outside-holes", test_addresses);
 	g_test_add_func("/matrix/nodes-and-cpus-inside-topology", test_nodes_and_cpus);
 	g_test_add_func("/matrix/variant-params-in-scenarios", test_params);

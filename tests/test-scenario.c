@@ -210,7 +210,15 @@ static void test_errors_name_line_and_column(void)
 	expect_error("dimm-add d1 lots node=1\n",
 		     "t.scenario:1:13: expected a size like 128M, got 'lots'");
 	expect_error("taint 0 within=soon\n",
-		     "t.scenario:1:9: expected a duration like 500ms or 5s, got 'soon'");
+		     "t.scenario:1:9: expected a duration like 500ms or 5s (at most 24h), got 'soon'");
+	/* Found by the scenario fuzz target: (guint) of 5.6e87 ms. */
+	expect_error("taint 0 within=5e84s\n",
+		     "t.scenario:1:9: expected a duration like 500ms or 5s (at most 24h), got '5e84s'");
+	/* Found by the scenario fuzz target: g_pattern_match_simple() on
+	 * invalid UTF-8 aborted the harness. */
+	expect_error("variants \377\300*\n", "t.scenario:1: not valid UTF-8");
+	expect_error("taint 0 within=nan\n",
+		     "t.scenario:1:9: expected a duration like 500ms or 5s (at most 24h), got 'nan'");
 	expect_error("requires kernel 6.1\n",
 		     "t.scenario:1:17: expected >= or <, got '6.1'");
 	expect_error("requires kernel < six\n",

@@ -6,6 +6,8 @@
 #include "vm.h"
 #include "logcheck.h"
 #include "libvirt-save-image.h"
+#include "kbuild.h"
+#include "spawn.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -277,6 +279,41 @@ static void test_save_image_rename(void)
 	g_assert_error(err, HH_ERROR, HH_ERROR_FAILED);
 }
 
+/* How a dead QEMU is named in a verdict (fault catalogue item 1). */
+static void test_wait_status_described(void)
+{
+	g_autofree char *killed = hh_wait_status_describe(9);	/* SIGKILL */
+	g_autofree char *exited = hh_wait_status_describe(3 << 8);
+
+	g_assert_cmpstr(killed, ==, "killed by signal 9 (SIGKILL)");
+	g_assert_cmpstr(exited, ==, "exited with status 3");
+}
+
+/* A bzImage shorter than its boot header says is damaged (item 10). */
+static void test_bzimage_damage(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("hh-test-bz-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "bzImage", NULL);
+	g_autofree guint8 *img = g_malloc0(8192);
+	g_autofree char *whole = NULL, *cut = NULL, *junk = NULL;
+
+	img[0x1f1] = 3;				/* setup_sects: 4 * 512 */
+	img[0x1f4] = 0x40;			/* syssize: 64 * 16 */
+	memcpy(img + 0x202, "HdrS", 4);
+	g_assert_true(g_file_set_contents(path, (char *)img, 4 * 512 + 1024, NULL));
+	whole = hh_bzimage_damage(path);
+	g_assert_null(whole);
+	g_assert_true(g_file_set_contents(path, (char *)img, 3000, NULL));
+	cut = hh_bzimage_damage(path);
+	g_assert_cmpstr(cut, ==, "truncated: 3000 of 3072 bytes");
+	memset(img + 0x202, 0, 4);
+	g_assert_true(g_file_set_contents(path, (char *)img, 4096, NULL));
+	junk = hh_bzimage_damage(path);
+	g_assert_nonnull(strstr(junk, "no x86 boot header"));
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -285,5 +322,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/result/repeat-names", test_repeat_names);
 	g_test_add_func("/libvirt/save-image-renamed", test_save_image_rename);
 	g_test_add_func("/result/written-and-read-in-one-place", test_result_round_trip);
+	g_test_add_func("/spawn/wait-status-described", test_wait_status_described);
+	g_test_add_func("/kbuild/bzimage-damage", test_bzimage_damage);
 	return g_test_run();
 }
