@@ -588,12 +588,27 @@ gboolean hh_agent_poweroff(HhAgent *agent, guint timeout_ms, GError **error)
 	return r != NULL;
 }
 
+/* The marker line as /dev/kmsg gives it back: the kernel writes a
+ * backslash, control characters and bytes above 126 as \xNN. */
+static char *kmsg_form(const char *text)
+{
+	GString *s = g_string_new("hh-mark: ");
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p < ' ' || *p >= 127 || *p == '\\')
+			g_string_append_printf(s, "\\x%02x", *p);
+		else
+			g_string_append_c(s, (char)*p);
+	}
+	return g_string_free(s, FALSE);
+}
+
 gboolean hh_agent_mark(HhAgent *agent, const char *text, guint timeout_ms,
 		       guint *index, GError **error)
 {
 	struct hhp_builder b;
 	g_autoptr(HhAgentReply) r = NULL;
-	g_autofree char *line = g_strdup_printf("hh-mark: %s", text);
+	g_autofree char *line = kmsg_form(text);
 	g_autofree char *escaped = g_regex_escape_string(line, -1);
 	g_autofree char *pattern = g_strdup_printf("^%s$", escaped);
 	g_autoptr(GRegex) re = g_regex_new(pattern, 0, 0, NULL);
