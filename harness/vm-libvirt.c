@@ -1493,6 +1493,11 @@ static HhVm *lv_start(HhVmBackend *b, const HhVmConfig *cfg,
 fail:
 	if (v->transcript && error && *error)
 		tlog(v, "failed: %s", (*error)->message);
+	/* Gone before returning, not later in the background: the caller
+	 * may start a guest of the same name at once (a cold boot after a
+	 * failed restore). */
+	if (v->dom && virDomainIsActive(v->dom) == 1)
+		virDomainDestroy(v->dom);
 	lv_free_vm(&v->parent);
 	return NULL;
 }
