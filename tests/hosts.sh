@@ -56,6 +56,12 @@ run_started() {
 	wait_for 240 grep -q '^\[2/' "$tmp/$name.err"
 }
 
+# How many cells run NAME planned, and how many have a KTAP verdict.
+count_verdicts() {
+	planned=$(sed -n 's/^1\.\.//p' "$tmp/$1.ktap")
+	verdicts=$(grep -cE '^(not )?ok ' "$tmp/$1.ktap")
+}
+
 check "the stock kernel is built" "$HH" kernel build --no-patches --quiet
 
 # 1. Two hosts against one.
@@ -119,8 +125,7 @@ run_started kill "$two" $sel
 wait "$pid"
 status=$?
 id=$(readlink "$tmp/kill/latest")
-planned=$(sed -n 's/^1\.\.//p' "$tmp/kill.ktap")
-verdicts=$(grep -cE '^(not )?ok ' "$tmp/kill.ktap")
+count_verdicts kill
 if [ "$status" -eq 0 ] && [ "$verdicts" = "$planned" ] &&
 	grep -q '^host local2 lost at [0-9:]*, [0-9]* cell(s) moved to other hosts' "$tmp/kill.err"; then
 	ok "a host killed mid-run: the run completes, $verdicts of $planned cells have a verdict"
@@ -175,8 +180,7 @@ wait_for 60 grep -q '^host local2 lost at' "$tmp/hang.err"
 kill -CONT "$dpid"
 wait "$pid"
 status=$?
-planned=$(sed -n 's/^1\.\.//p' "$tmp/hang.ktap")
-verdicts=$(grep -cE '^(not )?ok ' "$tmp/hang.ktap")
+count_verdicts hang
 if [ "$status" -eq 0 ] && [ "$verdicts" = "$planned" ] &&
 	grep -q '^host local2 lost at' "$tmp/hang.err"; then
 	ok "a hung host: noticed, its cells moved, the run completes ($verdicts of $planned)"
