@@ -43,7 +43,27 @@ typedef struct {
 	GPtrArray *matches;	/* of the step running now */
 	gboolean unresponsive;	/* a request timed out: no poweroff */
 	gboolean vm_died;	/* QEMU ended unasked (panic, kill, ...) */
+	const char *phase_name;	/* the phase running now (static) */
+	gint64 phase_t0;
 } Cell;
+
+/* Ends the phase running now and begins name (NULL: none). */
+static void phase(Cell *c, const char *name)
+{
+	gint64 now = hh_now_ms();
+
+	if (c->phase_name) {
+		HhPhase p = {
+			.name = c->phase_name,
+			.start_ms = (guint)(c->phase_t0 - c->t0),
+			.ms = (guint)(now - c->phase_t0),
+		};
+
+		g_array_append_val(c->result->phases, p);
+	}
+	c->phase_name = name;
+	c->phase_t0 = now;
+}
 
 static void set_verdict(Cell *c, HhVerdict v, const char *phase,
 			const char *fmt, ...) G_GNUC_PRINTF(4, 5);
@@ -582,6 +602,27 @@ void hh_cell_vm_config(const HhCellSpec *spec, HhVmConfig *cfg,
 	};
 }
 
+/* A guest of the group started ahead (vm-pool.h), given this cell's
+ * outputs and state; NULL (said in qemu.log's place) to start one. */
+static HhVm *adopt_warm(Cell *c, const HhVmConfig *cfg)
+{
+	const HhCellSpec *spec = c->spec;
+	g_autoptr(GError) err = NULL;
+	HhVm *vm = hh_vm_pool_take(spec->pool, spec->snapshot->key);
+
+	if (!vm)
+		return NULL;
+	phase(c, "adopt");
+	if (hh_vm_adopt(vm, cfg, MIN(spec->timeouts.boot_ms, 20000), &err))
+		return vm;
+	g_printerr("%s: the guest started ahead failed (%s); starting one\n",
+		   spec->name, err->message);
+	hh_vm_kill(vm);
+	hh_vm_free(vm);
+	phase(c, "start");
+	return NULL;
+}
+
 /* Starts the VM and connects the agent's ports; no handshake yet. */
 static gboolean start_guest(Cell *c, const char *run_dir,
 			    const char *restore_from, GError **error)
@@ -620,7 +661,10 @@ static gboolean start_guest(Cell *c, const char *run_dir,
 		    hh_write_file(console, text, (gssize)len, NULL))
 			cfg.console_append = TRUE;
 	}
-	c->vm = hh_vm_start(spec->backend, &cfg, error);
+	if (restore_from && spec->pool)
+		c->vm = adopt_warm(c, &cfg);
+	if (!c->vm)
+		c->vm = hh_vm_start(spec->backend, &cfg, error);
 	if (!c->vm)
 		return FALSE;
 	describe = hh_vm_describe(c->vm);
@@ -677,11 +721,14 @@ static gboolean restore(Cell *c, const char *run_dir, GError **why)
 	g_autoptr(HhAgentReply) clock = NULL;
 	g_autofree char *boot_id = NULL;
 
+	phase(c, "start");
 	if (!start_guest(c, run_dir, snap->state, why))
 		goto fail;
+	phase(c, "restore");
 	hh_agent_preload_log(c->agent, snap->records, snap->last_seq);
 	if (!hh_agent_sync(c->agent, limit, why))
 		goto fail;
+	phase(c, "verify");
 	id = hh_agent_read(c->agent, "/proc/sys/kernel/random/boot_id", limit,
 			   why);
 	if (!id)
@@ -753,8 +800,10 @@ static gboolean boot(Cell *c, const char *run_dir)
 	} else {
 		c->result->boot_mode = g_strdup("cold");
 	}
-	if (!start_guest(c, run_dir, NULL, &err) ||
-	    !hh_agent_sync(c->agent, spec->timeouts.boot_ms, &err)) {
+	phase(c, "start");
+	if (start_guest(c, run_dir, NULL, &err))
+		phase(c, "boot");
+	if (err || !hh_agent_sync(c->agent, spec->timeouts.boot_ms, &err)) {
 		explain_exit(c, "boot", &err);
 		if (g_error_matches(err, HH_ERROR, HH_ERROR_TIMEOUT))
 			dump_registers(c);
@@ -1057,17 +1106,36 @@ static void take_baseline(Cell *c)
 	}
 }
 
+/* The guest answers: its requirements, then the steps. */
+static void run_scenario(Cell *c)
+{
+	HhScenario *sc = c->spec->scenario;
+	gint64 t0;
+
+	phase(c, "requirements");
+	if (!guest_requirements(c))
+		return;
+	take_baseline(c);
+	phase(c, "steps");
+	t0 = hh_now_ms();
+	for (guint i = 0; i < sc->steps->len; i++) {
+		if (hh_spawn_interrupted() || !run_step(c, i, sc->steps->pdata[i]))
+			break;
+	}
+	c->step_ms_total = (guint)(hh_now_ms() - t0);
+}
+
 HhCellResult *hh_cell_run(const HhCellSpec *spec)
 {
 	g_autoptr(GMainContext) ctx = g_main_context_new();
 	g_autofree char *run_dir = NULL;
 	g_autoptr(GError) err = NULL;
 	Cell c = { .spec = spec };
-	HhScenario *sc = spec->scenario;
 
 	g_main_context_push_thread_default(ctx);
 	c.t0 = hh_now_ms();
 	c.result = hh_cell_result_new();
+	phase(&c, "setup");
 	c.result->started_us = g_get_real_time();
 	c.outcomes = c.result->steps;
 	c.matches = g_ptr_array_new_with_free_func(g_free);
@@ -1083,18 +1151,11 @@ HhCellResult *hh_cell_run(const HhCellSpec *spec)
 		set_verdict(&c, HH_V_ERROR, "setup", "%s", err->message);
 		goto out;
 	}
-	if (boot(&c, run_dir) && guest_requirements(&c)) {
-		gint64 t0 = hh_now_ms();
-
-		take_baseline(&c);
-		for (guint i = 0; i < sc->steps->len; i++) {
-			if (hh_spawn_interrupted() ||
-			    !run_step(&c, i, sc->steps->pdata[i]))
-				break;
-		}
-		c.step_ms_total = (guint)(hh_now_ms() - t0);
-	}
+	if (boot(&c, run_dir))
+		run_scenario(&c);
+	phase(&c, "shutdown");
 	shutdown(&c);
+	phase(&c, "analyse");
 	analyse_log(&c);
 	if (hh_spawn_interrupted()) {
 		/* Whatever failed after the signal failed because of it. */
@@ -1103,10 +1164,12 @@ HhCellResult *hh_cell_run(const HhCellSpec *spec)
 			    hh_spawn_interrupt_signal());
 	}
 out:
+	phase(&c, "finish");
 	g_clear_pointer(&c.agent, hh_agent_free);
 	g_clear_pointer(&c.vm, hh_vm_free);
 	if (run_dir)
 		hh_rm_rf(run_dir, NULL);
+	phase(&c, NULL);
 	c.result->seconds = (hh_now_ms() - c.t0) / 1000.0;
 	c.result->steps_ms = c.step_ms_total;
 	c.result->shutdown_ms = c.shutdown_ms;

@@ -10,6 +10,7 @@
 #include "variant.h"
 #include "snapshot.h"
 #include "vm.h"
+#include "vm-pool.h"
 
 typedef struct {
 	guint boot_ms;		/* until the agent answers */
@@ -34,6 +35,7 @@ typedef struct {
 	char *dir;		/* results directory of this cell */
 	char *rerun;		/* the command that re-runs just this cell */
 	HhSnapshot *snapshot;	/* start from this saved state; NULL: cold */
+	HhVmPool *pool;		/* guests started ahead, or NULL */
 	guint repeat_index;
 	const char *host;	/* the host's label (several hosts), or NULL */
 	const GPtrArray *attempts;	/* char*: earlier tries on lost hosts */

@@ -116,6 +116,10 @@ static gboolean parse_options(int argc, char **argv, Options *o, int *code)
 		{ "boot", 0, 0, G_OPTION_ARG_STRING, &o->boot_s,
 		  "cold, snapshot or auto (default auto: cells that share a "
 		  "kernel and machine start from one saved boot)", "MODE" },
+		{ "warm-pool", 0, 0, G_OPTION_ARG_INT, &o->run.warm_pool,
+		  "guests started ahead for cells restored from a snapshot, "
+		  "so they only load their state (default: as many as -j; "
+		  "0: none)", "N" },
 		{ "boot-timeout", 0, 0, G_OPTION_ARG_INT, &o->boot_timeout,
 		  "seconds from start until the agent answers (default 120)", "S" },
 		{ "request-timeout", 0, 0, G_OPTION_ARG_INT, &o->request_timeout,

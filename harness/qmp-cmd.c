@@ -527,3 +527,20 @@ gboolean hh_qmp_quit(HhQmp *qmp, guint timeout_ms, GError **error)
 	g_propagate_error(error, g_steal_pointer(&err));
 	return FALSE;
 }
+
+gboolean hh_qmp_chardev_file(HhQmp *qmp, const char *id, const char *path,
+			     gboolean append, guint timeout_ms, GError **error)
+{
+	JsonObject *args = json_object_new();
+	JsonObject *backend = json_object_new();
+	JsonObject *data = json_object_new();
+
+	json_object_set_string_member(data, "out", path);
+	json_object_set_boolean_member(data, "append", append);
+	json_object_set_string_member(backend, "type", "file");
+	json_object_set_object_member(backend, "data", data);
+	json_object_set_string_member(args, "id", id);
+	json_object_set_object_member(args, "backend", backend);
+	return hh_qmp_execute_sync(qmp, "chardev-change", args, timeout_ms,
+				   NULL, error);
+}

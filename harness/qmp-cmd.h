@@ -116,6 +116,11 @@ gboolean hh_qmp_hmp(HhQmp *qmp, const char *command_line, guint timeout_ms,
  * quit.  QEMU closes the connection right after its reply, so a closed
  * connection (HH_ERROR_QEMU) counts as success too.
  */
+/* chardev-change: the chardev id writes to the file at path from now on
+ * (appending, or truncating it first). */
+gboolean hh_qmp_chardev_file(HhQmp *qmp, const char *id, const char *path,
+			     gboolean append, guint timeout_ms, GError **error);
+
 gboolean hh_qmp_quit(HhQmp *qmp, guint timeout_ms, GError **error);
 
 #endif

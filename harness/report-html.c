@@ -572,16 +572,117 @@ static gint64 int_member(JsonObject *o, const char *name)
 	return o ? json_object_get_int_member_with_default(o, name, 0) : 0;
 }
 
-static void timeline(GString *o, HhRepCell *c, GPtrArray *steps)
+typedef struct {
+	char *label;	/* on the bar, if it fits */
+	char *text;	/* its tooltip */
+	gint64 ms;
+	const char *color;
+} Segment;
+
+static void segment_clear(gpointer p)
 {
+	Segment *s = p;
+
+	g_free(s->label);
+	g_free(s->text);
+}
+
+static void add_segment(GArray *segs, const char *label, char *text,
+			gint64 ms, const char *color)
+{
+	Segment s = { g_strdup(label), text, ms, color };
+
+	g_array_append_val(segs, s);
+}
+
+static const char *phase_color(const char *name)
+{
+	static const struct {
+		const char *name, *color;
+	} colors[] = {
+		{ "setup", "#90a4ae" },	   { "start", "#0d47a1" },
+		{ "restore", "#1565c0" },  { "boot", "#1565c0" },
+		{ "verify", "#42a5f5" },   { "requirements", "#26a69a" },
+		{ "shutdown", "#78909c" }, { "analyse", "#8d6e63" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(colors); i++) {
+		if (g_str_equal(name, colors[i].name))
+			return colors[i].color;
+	}
+	return "#bdbdbd";
+}
+
+static void add_step_segments(GArray *segs, GPtrArray *steps)
+{
+	for (guint i = 0; i < steps->len; i++) {
+		JsonObject *s = steps->pdata[i];
+		const char *st = json_object_get_string_member_with_default(
+			s, "status", "error");
+		g_autofree char *t = hh_text_clean_str(
+			json_object_get_string_member_with_default(s, "step", ""),
+			300);
+		g_autofree char *label = g_strdup_printf("step %u", i);
+
+		add_segment(segs, label, g_strdup_printf("step %u: %s", i, t),
+			    int_member(s, "ms"),
+			    g_str_equal(st, "pass") ? "#43a047" :
+			    g_str_equal(st, "fail") ? "#e65100" : "#b71c1c");
+	}
+}
+
+/* The cell's phases in order (result.json "phases"; older results have
+ * only boot, the steps and shutdown), the steps drawn one by one. */
+static GArray *timeline_segments(HhRepCell *c, GPtrArray *steps)
+{
+	GArray *segs = g_array_new(FALSE, FALSE, sizeof(Segment));
 	JsonObject *d = c->result && json_object_has_member(c->result, "durations_ms") ?
 		json_object_get_object_member(c->result, "durations_ms") : NULL;
-	gint64 boot = int_member(d, "boot"), shut = int_member(d, "shutdown");
-	gint64 total = boot + shut, x = 0;
+	JsonNode *pn = c->result ? json_object_get_member(c->result, "phases") :
+				   NULL;
+	JsonArray *phases = pn && JSON_NODE_HOLDS_ARRAY(pn) ?
+			    json_node_get_array(pn) : NULL;
+
+	g_array_set_clear_func(segs, segment_clear);
+	if (!phases) {
+		add_segment(segs, "boot", g_strdup("boot"),
+			    int_member(d, "boot"), "#1565c0");
+		add_step_segments(segs, steps);
+		add_segment(segs, "shutdown", g_strdup("shutdown"),
+			    int_member(d, "shutdown"), "#78909c");
+		return segs;
+	}
+	for (guint i = 0; i < json_array_get_length(phases); i++) {
+		JsonNode *n = json_array_get_element(phases, i);
+		JsonObject *ph = JSON_NODE_HOLDS_OBJECT(n) ?
+				 json_node_get_object(n) : NULL;
+		g_autofree char *name = NULL;
+
+		if (!ph)
+			continue;
+		name = hh_text_clean_str(
+			json_object_get_string_member_with_default(ph, "name", "?"),
+			40);
+		if (g_str_equal(name, "steps") && steps->len) {
+			add_step_segments(segs, steps);
+			continue;
+		}
+		add_segment(segs, name, g_strdup(name), int_member(ph, "ms"),
+			    phase_color(name));
+	}
+	return segs;
+}
+
+static void timeline(GString *o, HhRepCell *c, GPtrArray *steps)
+{
+	g_autoptr(GArray) segs = timeline_segments(c, steps);
+	JsonObject *d = c->result && json_object_has_member(c->result, "durations_ms") ?
+		json_object_get_object_member(c->result, "durations_ms") : NULL;
+	gint64 total = 0, x = 0;
 	double scale;
 
-	for (guint i = 0; i < steps->len; i++)
-		total += int_member(steps->pdata[i], "ms");
+	for (guint i = 0; i < segs->len; i++)
+		total += MAX(g_array_index(segs, Segment, i).ms, 0);
 	total = MAX(total, int_member(d, "total"));
 	if (total <= 0)
 		return;
@@ -589,46 +690,20 @@ static void timeline(GString *o, HhRepCell *c, GPtrArray *steps)
 	g_string_append_printf(o, "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\""
 			       " width=\"%d\" height=\"56\" role=\"img\">\n",
 			       TIMELINE_WIDTH + 20);
-	for (guint i = 0; i <= steps->len + 1; i++) {
-		g_autofree char *label = NULL, *text = NULL;
-		const char *cls;
-		gint64 ms;
-		double w, x0 = 10 + x * scale;
+	for (guint i = 0; i < segs->len; i++) {
+		const Segment *sg = &g_array_index(segs, Segment, i);
+		gint64 ms = MAX(sg->ms, 0);
+		double w = MAX(ms * scale, 1.0), x0 = 10 + x * scale;
 
-		if (i == 0) {
-			ms = boot;
-			label = g_strdup("boot");
-			text = g_strdup("boot");
-			cls = "#1565c0";
-		} else if (i == steps->len + 1) {
-			ms = shut;
-			label = g_strdup("shutdown");
-			text = g_strdup("shutdown");
-			cls = "#78909c";
-		} else {
-			JsonObject *s = steps->pdata[i - 1];
-			const char *st = json_object_get_string_member_with_default(
-				s, "status", "error");
-			g_autofree char *t = hh_text_clean_str(
-				json_object_get_string_member_with_default(s, "step", ""),
-				300);
-
-			ms = int_member(s, "ms");
-			label = g_strdup_printf("step %u", i - 1);
-			text = g_strdup_printf("step %u: %s", i - 1, t);
-			cls = g_str_equal(st, "pass") ? "#43a047" :
-			      g_str_equal(st, "fail") ? "#e65100" : "#b71c1c";
-		}
-		w = MAX(ms * scale, 1.0);
 		g_string_append_printf(o, "<rect x=\"%.1f\" y=\"8\" width=\"%.1f\""
 				       " height=\"26\" fill=\"%s\" stroke=\"#fff\">",
-				       x0, w, cls);
-		hh_markup_printf(o, "<title>%s: ", text);
+				       x0, w, sg->color);
+		hh_markup_printf(o, "<title>%s: ", sg->text);
 		g_string_append_printf(o, "%" G_GINT64_FORMAT " ms</title></rect>\n", ms);
-		if (w > 48) {
+		if (w > 7.0 * strlen(sg->label) + 6) {
 			g_string_append_printf(o, "<text x=\"%.1f\" y=\"26\" font-size=\"11\""
 					       " fill=\"#fff\">", x0 + 3);
-			hh_markup_printf(o, "%s", label);
+			hh_markup_printf(o, "%s", sg->label);
 			g_string_append(o, "</text>\n");
 		}
 		x += ms;

@@ -34,6 +34,7 @@ HhCellResult *hh_cell_result_new(void)
 
 	r->crashes = g_ptr_array_new_with_free_func(g_free);
 	r->steps = g_ptr_array_new_with_free_func(hh_step_result_free);
+	r->phases = g_array_new(FALSE, FALSE, sizeof(HhPhase));
 	return r;
 }
 
@@ -51,6 +52,8 @@ void hh_cell_result_free(HhCellResult *r)
 		g_ptr_array_unref(r->steps);
 	if (r->reports)
 		g_ptr_array_unref(r->reports);
+	if (r->phases)
+		g_array_unref(r->phases);
 	g_free(r);
 }
 
@@ -159,6 +162,20 @@ gboolean hh_result_write(const char *dir, const HhResultHeader *h,
 	member_int(b, "shutdown", r->shutdown_ms);
 	member_int(b, "total", (gint64)(r->seconds * 1000));
 	json_builder_end_object(b);
+	if (r->phases && r->phases->len) {
+		json_builder_set_member_name(b, "phases");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < r->phases->len; i++) {
+			const HhPhase *ph = &g_array_index(r->phases, HhPhase, i);
+
+			json_builder_begin_object(b);
+			member_str(b, "name", ph->name);
+			member_int(b, "start_ms", ph->start_ms);
+			member_int(b, "ms", ph->ms);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+	}
 	add_steps(b, r);
 	add_crashes(b, r);
 	json_builder_end_object(b);

@@ -35,6 +35,14 @@ typedef struct {
 
 void hh_step_result_free(gpointer step);
 
+/* One phase of a cell (setup, start, restore, steps, ...): when it began,
+ * from the cell's start, and how long it took. */
+typedef struct {
+	const char *name;	/* a static string */
+	guint start_ms;
+	guint ms;
+} HhPhase;
+
 typedef struct {
 	HhVerdict verdict;
 	char *reason;		/* one line: what failed, or why skipped */
@@ -52,6 +60,7 @@ typedef struct {
 	GPtrArray *reports;	/* HhCrash* (logcheck.h), suppressed ones too */
 	guint64 peak_rss_kb;
 	gint64 started_us;	/* wall clock when the cell began */
+	GArray *phases;		/* HhPhase, in order, covering the cell */
 } HhCellResult;
 
 HhCellResult *hh_cell_result_new(void);

@@ -82,6 +82,7 @@ typedef struct {
 	GThread *watcher;	/* brings lost hosts back */
 	gint finished;		/* atomic: the watcher stops */
 	char *storage_error;	/* results could not be written: stop */
+	HhVmPool *vm_pool;	/* guests started ahead, or NULL */
 } Run;
 
 static void kernel_free(gpointer p)
@@ -869,6 +870,38 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 			groups->len, (hh_now_ms() - t0) / 1000.0);
 }
 
+/* Guests for the cells restored from a snapshot, started ahead in the
+ * order the cells come (vm-pool.h); not with several hosts. */
+static void start_warm_pool(Run *run, guint depth)
+{
+	run->vm_pool = hh_vm_pool_new(run->backend, depth);
+	if (!run->vm_pool)
+		return;
+	for (guint i = 0; i < run->jobs->len; i++) {
+		Job *j = run->jobs->pdata[i];
+
+		if (!j->spec.snapshot || !j->group)
+			continue;
+		hh_vm_pool_expect(run->vm_pool, j->spec.snapshot->key,
+				  &j->group->cfg, 1);
+		j->spec.pool = run->vm_pool;
+	}
+	hh_vm_pool_fill(run->vm_pool);
+}
+
+static void stop_warm_pool(Run *run, gboolean quiet)
+{
+	guint started, taken, wasted;
+
+	if (!run->vm_pool)
+		return;
+	hh_vm_pool_counts(run->vm_pool, &started, &taken, &wasted);
+	g_clear_pointer(&run->vm_pool, hh_vm_pool_free);
+	if (!quiet)
+		fprintf(stderr, "warm pool: %u guest(s) started ahead, %u "
+			"taken by cells, %u unused\n", started, taken, wasted);
+}
+
 /*
  * --resume RUN: the archived run's matrix (unless --matrix says otherwise)
  * and the names of the cells it already has.
@@ -1135,6 +1168,7 @@ static void run_clear(Run *run)
 		run->watcher = NULL;
 	}
 	g_clear_pointer(&run->sched, hh_scheduler_free);
+	g_clear_pointer(&run->vm_pool, hh_vm_pool_free);
 	g_clear_pointer(&run->archive, hh_archive_close);
 	g_clear_pointer(&run->jobs, g_ptr_array_unref);
 	g_clear_pointer(&run->kernels, g_ptr_array_unref);
@@ -1274,6 +1308,7 @@ void hh_run_options_init(HhRunOptions *o)
 {
 	*o = (HhRunOptions){
 		.results = "results", .repeat = 1, .boot = HH_BOOT_AUTO,
+		.warm_pool = -1,
 		.accel = HH_ACCEL_AUTO,
 		.timeouts = { .boot_ms = 120000, .request_ms = 60000,
 			      .shutdown_ms = 30000 },
@@ -1536,6 +1571,9 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 		if (!groups)
 			goto fail;
 		prepare_snapshots(&run, groups, o.max_jobs, sup);
+		if (!run.hosts && o.warm_pool)
+			start_warm_pool(&run, o.warm_pool > 0 ?
+					(guint)o.warm_pool : o.max_jobs);
 	}
 	budget = hh_host_budget();
 	run.sched = run.hosts ? new_host_scheduler(&run) :
@@ -1562,6 +1600,7 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 	} else {
 		hh_scheduler_run(run.sched, run_job, &run);
 	}
+	stop_warm_pool(&run, o.quiet);
 	code = finish_run(&run, &o, run_dir, start);
 	if (run.all_lost && !hh_spawn_interrupted()) {
 		fprintf(stderr, "every host was lost: %u cell(s) not run; finish "

@@ -38,6 +38,8 @@ typedef struct {
 	guint shard_k, shard_n;	/* run shard K of N (1-based); N 0: all */
 	guint repeat;		/* >= 1 */
 	guint max_jobs;		/* 0: the number of CPUs */
+	gint warm_pool;		/* guests started ahead: -1 as many as
+				 * max_jobs, 0 none */
 	gboolean keep_going;
 	gboolean quiet;
 	gboolean no_report;

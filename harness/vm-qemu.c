@@ -36,6 +36,8 @@ typedef struct {
 	char *stderr_log;
 	HhQmp *qmp;
 	GSocketConnection *qmp_conn;
+	gboolean own_run_dir;	/* a warm pool's guest: its private dir */
+	char *stderr_copy_to;	/* its cell's stderr log, written at the end */
 } QemuVm;
 
 static void add(GPtrArray *argv, const char *s)
@@ -128,7 +130,8 @@ static void add_topology(GPtrArray *argv, const HhVariant *v)
 	}
 }
 
-static GPtrArray *build_argv(const HhVmConfig *cfg)
+/* defer: wait for a state to come over the monitor (a warm pool). */
+static GPtrArray *build_argv(const HhVmConfig *cfg, gboolean defer)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	const char *dir = cfg->run_dir;
@@ -177,6 +180,9 @@ static GPtrArray *build_argv(const HhVmConfig *cfg)
 	if (cfg->restore_from) {
 		add(argv, "-incoming");
 		add(argv, "fd:" G_STRINGIFY(INCOMING_FD));
+	} else if (defer) {
+		add(argv, "-incoming");
+		add(argv, "defer");
 	}
 	g_ptr_array_add(argv, NULL);
 	return argv;
@@ -266,6 +272,16 @@ static void qemu_free(HhVm *vm)
 	g_clear_object(&q->qmp_conn);
 	g_clear_pointer(&q->child, hh_child_free);
 	g_ptr_array_unref(q->argv);
+	if (q->stderr_copy_to) {
+		g_autofree char *text = NULL;
+		gsize len = 0;
+
+		if (g_file_get_contents(q->stderr_log, &text, &len, NULL))
+			hh_write_file(q->stderr_copy_to, text, (gssize)len, NULL);
+		g_free(q->stderr_copy_to);
+	}
+	if (q->own_run_dir)
+		hh_rm_rf(q->run_dir, NULL);
 	g_free(q->run_dir);
 	g_free(q->stderr_log);
 	g_free(q);
@@ -274,6 +290,36 @@ static void qemu_free(HhVm *vm)
 static HhQmp *qemu_monitor(QemuVm *q, const char *transcript,
 			   GError **error);
 
+/* The saved state, for reading. */
+static int open_state(const char *path, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+			    "cannot open the saved state '%s': %s", path,
+			    g_strerror(errno));
+	return fd;
+}
+
+/* "migrate" or "migrate-incoming" through fd (closed here), passed over
+ * the monitor socket: no shell and no helper process in between. */
+static gboolean migrate_over_fd(QemuVm *q, const char *command, int fd,
+				GError **error)
+{
+	JsonObject *args;
+	gboolean passed = hh_qmp_getfd_sync(q->qmp, "hh-state", fd,
+					    QMP_TIMEOUT_MS, error);
+
+	close(fd);
+	if (!passed)
+		return FALSE;
+	args = json_object_new();
+	json_object_set_string_member(args, "uri", "fd:hh-state");
+	return hh_qmp_execute_sync(q->qmp, command, args, QMP_TIMEOUT_MS, NULL,
+				   error);
+}
+
 static HhVm *qemu_start(HhVmBackend *b, const HhVmConfig *cfg,
 			unsigned int flags, GError **error)
 {
@@ -281,11 +327,8 @@ static HhVm *qemu_start(HhVmBackend *b, const HhVmConfig *cfg,
 	int fd = -1;
 
 	if (cfg->restore_from) {
-		fd = open(cfg->restore_from, O_RDONLY | O_CLOEXEC);
+		fd = open_state(cfg->restore_from, error);
 		if (fd < 0) {
-			g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
-				    "cannot open the saved state '%s': %s",
-				    cfg->restore_from, g_strerror(errno));
 			g_free(q);
 			return NULL;
 		}
@@ -293,7 +336,7 @@ static HhVm *qemu_start(HhVmBackend *b, const HhVmConfig *cfg,
 	q->parent.backend = b;
 	q->run_dir = g_strdup(cfg->run_dir);
 	q->stderr_log = g_strdup(cfg->stderr_log);
-	q->argv = build_argv(cfg);
+	q->argv = build_argv(cfg, FALSE);
 	q->child = hh_child_spawn_with_fd((const char *const *)q->argv->pdata,
 					  NULL, NULL, cfg->stderr_log,
 					  HH_SPAWN_NONE, fd, INCOMING_FD, error);
@@ -409,7 +452,7 @@ static char *qemu_identity(HhVmBackend *b, const HhVmConfig *cfg,
 	plain.transcript = NULL;
 	plain.stderr_log = NULL;
 	plain.name = NULL;
-	argv = build_argv(&plain);
+	argv = build_argv(&plain, FALSE);
 	line = hh_argv_to_string((const char *const *)argv->pdata);
 	return g_strdup_printf("%s\n%s", version, line);
 }
@@ -442,9 +485,8 @@ static gboolean qemu_save_state(HhVm *vm, const char *path, guint timeout_ms,
 				unsigned int flags, GError **error)
 {
 	QemuVm *q = (QemuVm *)vm;
-	g_autoptr(JsonObject) args = json_object_new();
 	gint64 deadline = hh_now_ms() + timeout_ms;
-	gboolean done = FALSE, passed;
+	gboolean done = FALSE;
 	int fd;
 
 	if (!qemu_monitor(q, NULL, error))
@@ -455,16 +497,7 @@ static gboolean qemu_save_state(HhVm *vm, const char *path, guint timeout_ms,
 			    "cannot create '%s': %s", path, g_strerror(errno));
 		return FALSE;
 	}
-	/* fd: migration, the descriptor passed over the monitor socket:
-	 * no shell and no helper process in between. */
-	passed = hh_qmp_getfd_sync(q->qmp, "hh-state", fd, QMP_TIMEOUT_MS,
-				   error);
-	close(fd);
-	if (!passed)
-		return FALSE;
-	json_object_set_string_member(args, "uri", "fd:hh-state");
-	if (!hh_qmp_execute_sync(q->qmp, "migrate", g_steal_pointer(&args),
-				 QMP_TIMEOUT_MS, NULL, error))
+	if (!migrate_over_fd(q, "migrate", fd, error))
 		return FALSE;
 	while (!done) {
 		if (!migrate_done(q->qmp, &done, error))
@@ -477,6 +510,70 @@ static gboolean qemu_save_state(HhVm *vm, const char *path, guint timeout_ms,
 		}
 		if (!done)
 			hh_iterate_once(20);
+	}
+	return TRUE;
+}
+
+/* A warm pool's guest: QEMU up with "-incoming defer" in a directory of
+ * its own, its console and stderr there until a cell adopts it. */
+static HhVm *qemu_prestart(HhVmBackend *b, const HhVmConfig *cfg,
+			   unsigned int flags, GError **error)
+{
+	QemuVm *q = g_new0(QemuVm, 1);
+	g_autofree char *console = NULL;
+	HhVmConfig own = *cfg;
+
+	q->parent.backend = b;
+	q->run_dir = g_dir_make_tmp("hh-pool-XXXXXX", error);
+	if (!q->run_dir) {
+		g_free(q);
+		return NULL;
+	}
+	q->own_run_dir = TRUE;
+	console = g_build_filename(q->run_dir, "console.log", NULL);
+	q->stderr_log = g_build_filename(q->run_dir, "qemu.log", NULL);
+	own.run_dir = q->run_dir;
+	own.console_log = console;
+	own.console_append = FALSE;
+	own.stderr_log = q->stderr_log;
+	own.restore_from = NULL;
+	own.transcript = NULL;
+	q->argv = build_argv(&own, TRUE);
+	q->child = hh_child_spawn((const char *const *)q->argv->pdata, NULL,
+				  NULL, q->stderr_log, HH_SPAWN_NONE, error);
+	if (!q->child) {
+		qemu_free(&q->parent);
+		return NULL;
+	}
+	return &q->parent;
+}
+
+static gboolean qemu_adopt(HhVm *vm, const HhVmConfig *cfg, guint timeout_ms,
+			   unsigned int flags, GError **error)
+{
+	QemuVm *q = (QemuVm *)vm;
+	int fd;
+
+	if (!qemu_monitor(q, cfg->transcript, error))
+		return FALSE;
+	/* The cell's console from now on (the pool's file had nothing: the
+	 * guest has not run yet). */
+	if (!hh_qmp_chardev_file(q->qmp, "console", cfg->console_log,
+				 cfg->console_append, QMP_TIMEOUT_MS, error))
+		return FALSE;
+	q->stderr_copy_to = g_strdup(cfg->stderr_log);
+	fd = open_state(cfg->restore_from, error);
+	if (fd < 0 || !migrate_over_fd(q, "migrate-incoming", fd, error))
+		return FALSE;
+	/* The guest runs once the state is in: then what the agent is sent
+	 * reaches it (before, QEMU drops it). */
+	if (!hh_qmp_wait_event_sync(q->qmp, "RESUME", timeout_ms, NULL,
+				    error)) {
+		if (!qemu_running(vm)) {
+			g_clear_error(error);
+			return exited_error(q, "loading its state", error);
+		}
+		return FALSE;
 	}
 	return TRUE;
 }
@@ -644,6 +741,8 @@ const HhVmBackendOps hh_vm_backend_qemu = {
 	.last_words = qemu_last_words,
 	.identity = qemu_identity,
 	.save_state = qemu_save_state,
+	.prestart = qemu_prestart,
+	.adopt = qemu_adopt,
 	.dimm_add = qemu_dimm_add,
 	.vcpu_add = qemu_vcpu_add,
 	.device_del = qemu_device_del,

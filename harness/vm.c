@@ -170,6 +170,25 @@ gboolean hh_vm_save_state(HhVm *vm, const char *path, guint timeout_ms,
 	return vm->backend->ops->save_state(vm, path, timeout_ms, 0, error);
 }
 
+HhVm *hh_vm_prestart(HhVmBackend *b, const HhVmConfig *cfg, GError **error)
+{
+	if (!b->ops->prestart || !b->ops->adopt) {
+		UNSUPPORTED(b, "start a guest ahead of its cell");
+		return NULL;
+	}
+	return b->ops->prestart(b, cfg, 0, error);
+}
+
+gboolean hh_vm_adopt(HhVm *vm, const HhVmConfig *cfg, guint timeout_ms,
+		     GError **error)
+{
+	if (!vm->backend->ops->adopt) {
+		UNSUPPORTED(vm->backend, "start a guest ahead of its cell");
+		return FALSE;
+	}
+	return vm->backend->ops->adopt(vm, cfg, timeout_ms, 0, error);
+}
+
 gboolean hh_vm_dimm_add(HhVm *vm, const char *id, guint64 size, gint node,
 			guint timeout_ms, GError **error)
 {

@@ -75,6 +75,16 @@ typedef struct {
 	 * what HhVmConfig.restore_from takes. */
 	gboolean (*save_state)(HhVm *vm, const char *path, guint timeout_ms,
 			       unsigned int flags, GError **error);
+	/* A warm pool (vm-pool.h): a guest started ahead of its cell, with
+	 * cfg's machine but its own private directory and outputs, waiting
+	 * for a saved state; cfg->restore_from is ignored. */
+	HhVm *(*prestart)(HhVmBackend *b, const HhVmConfig *cfg,
+			  unsigned int flags, GError **error);
+	/* Gives such a guest its cell: cfg's outputs (console, transcript,
+	 * stderr) and its state (cfg->restore_from), loaded; returns once
+	 * the guest runs. */
+	gboolean (*adopt)(HhVm *vm, const HhVmConfig *cfg, guint timeout_ms,
+			  unsigned int flags, GError **error);
 	/* Hotplug: a DIMM of size bytes on node (node < 0: the default);
 	 * a vCPU on node and socket (< 0: any); removal of a device added
 	 * under id, waiting for the guest to let it go. */
@@ -156,6 +166,9 @@ char *hh_vm_last_words(HhVm *vm);
 char *hh_vm_identity(HhVmBackend *b, const HhVmConfig *cfg, GError **error);
 gboolean hh_vm_save_state(HhVm *vm, const char *path, guint timeout_ms,
 			  GError **error);
+HhVm *hh_vm_prestart(HhVmBackend *b, const HhVmConfig *cfg, GError **error);
+gboolean hh_vm_adopt(HhVm *vm, const HhVmConfig *cfg, guint timeout_ms,
+		     GError **error);
 gboolean hh_vm_dimm_add(HhVm *vm, const char *id, guint64 size, gint node,
 			guint timeout_ms, GError **error);
 gboolean hh_vm_vcpu_add(HhVm *vm, const char *id, gint node, gint socket,
