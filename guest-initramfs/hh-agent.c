@@ -896,6 +896,22 @@ static void do_read(const struct request *rq)
 	reply_data(rq->id, err, flags, len);
 }
 
+/* Does the path exist (as test -e says, without a fork)? */
+static void do_stat(const struct request *rq)
+{
+	struct hhp_field pf;
+	char path[PATH_MAX];
+	struct stat st;
+	int err;
+
+	if (need_field(rq, HHP_F_PATH, "PATH", &pf))
+		return;
+	err = copy_path(&pf, path);
+	if (!err && stat(path, &st) < 0)
+		err = errno;
+	reply_errno(rq->id, err);
+}
+
 static void exec_fail(uint32_t id, int err)
 {
 	struct hhp_builder b;
@@ -1232,6 +1248,7 @@ static const struct handler handlers[] = {
 	[HHP_MSG_STATE] = { "STATE", do_state },
 	[HHP_MSG_POWEROFF] = { "POWEROFF", do_poweroff },
 	[HHP_MSG_SETTIME] = { "SETTIME", do_settime },
+	[HHP_MSG_STAT] = { "STAT", do_stat },
 };
 
 static const struct handler *find_handler(uint16_t type)

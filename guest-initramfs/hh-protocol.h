@@ -49,6 +49,7 @@ enum hhp_type {
 	HHP_MSG_STATE = 6,	/* host: -.  Reply: DATA (see below) */
 	HHP_MSG_POWEROFF = 7,	/* host: -.  Reply, then the guest powers off */
 	HHP_MSG_SETTIME = 8,	/* host: TIME_NS (CLOCK_REALTIME).  Reply */
+	HHP_MSG_STAT = 9,	/* host: PATH.  Reply: ERRNO (of stat()), TEXT */
 
 	HHP_MSG_REPLY = 64,	/* guest, control port: reply to a request */
 	HHP_MSG_KMSG = 65,	/* guest, log port: SEQ, TS_USEC, LEVEL, TEXT */

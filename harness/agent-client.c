@@ -544,6 +544,17 @@ HhAgentReply *hh_agent_read(HhAgent *agent, const char *path,
 	return call(agent, &b, what, timeout_ms, error);
 }
 
+HhAgentReply *hh_agent_stat(HhAgent *agent, const char *path,
+			    guint timeout_ms, GError **error)
+{
+	struct hhp_builder b;
+	g_autofree char *what = g_strdup_printf("STAT %s", path);
+
+	begin(agent, &b, HHP_MSG_STAT);
+	hhp_add_str(&b, HHP_F_PATH, path);
+	return call(agent, &b, what, timeout_ms, error);
+}
+
 HhAgentReply *hh_agent_exec(HhAgent *agent, const char *const *argv,
 			    guint command_timeout_ms, guint timeout_ms,
 			    GError **error)

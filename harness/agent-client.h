@@ -56,6 +56,9 @@ HhAgentReply *hh_agent_write(HhAgent *agent, const char *path,
 			     GError **error);
 HhAgentReply *hh_agent_read(HhAgent *agent, const char *path,
 			    guint timeout_ms, GError **error);
+/* Whether path exists in the guest: reply->err is stat()'s errno. */
+HhAgentReply *hh_agent_stat(HhAgent *agent, const char *path,
+			    guint timeout_ms, GError **error);
 HhAgentReply *hh_agent_exec(HhAgent *agent, const char *const *argv,
 			    guint command_timeout_ms, guint timeout_ms,
 			    GError **error);

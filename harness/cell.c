@@ -649,6 +649,8 @@ static gboolean start_guest(Cell *c, const char *run_dir,
 	cfg.stderr_log = qlog;
 	cfg.transcript = transcript;
 	cfg.restore_from = restore_from;
+	if (restore_from && spec->snapshot && spec->snapshot->ram_files)
+		cfg.ram_dir = spec->snapshot->dir;
 	/* A restored cell's console starts with the group's boot console,
 	 * as a cold boot's would. */
 	if (restore_from && spec->snapshot) {
@@ -1041,7 +1043,6 @@ static gboolean guest_requirements(Cell *c)
 {
 	for (guint i = 0; i < c->spec->scenario->requires->len; i++) {
 		HhRequire *r = c->spec->scenario->requires->pdata[i];
-		const char *argv[] = { "test", "-e", r->value, NULL };
 		g_autoptr(HhAgentReply) rep = NULL;
 		g_autoptr(GError) err = NULL;
 
@@ -1066,14 +1067,14 @@ static gboolean guest_requirements(Cell *c)
 		}
 		if (r->kind != HH_REQ_PATH)
 			continue;
-		rep = hh_agent_exec(c->agent, argv, 5000,
+		rep = hh_agent_stat(c->agent, r->value,
 				    c->spec->timeouts.request_ms, &err);
 		if (!rep) {
 			set_verdict(c, verdict_of(err), "requires", "%s",
 				    err->message);
 			return FALSE;
 		}
-		if (rep->status != 0) {
+		if (rep->err != 0) {
 			set_verdict(c, HH_V_SKIP, "requires",
 				    "%s does not exist in the guest%s%s", r->value,
 				    r->because ? ": " : "",

@@ -846,10 +846,13 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 		}
 		if (g->snap->created)
 			fprintf(stderr, "snapshot %.12s: %u cell(s) like %s; booted "
-				"in %.1f s, saved %.1f MB in %u ms\n",
+				"in %.1f s, saved %.1f MB in %u ms%s\n",
 				g->key, g->jobs->len, g->label,
 				g->snap->boot_ms / 1000.0,
-				g->snap->state_bytes / 1e6, g->snap->save_ms);
+				(g->snap->state_bytes + g->snap->ram_bytes) /
+					1e6,
+				g->snap->save_ms, g->snap->ram_files ?
+				" (RAM in files, mapped by each cell)" : "");
 		/* A splat while the group booted is said once, here; every
 		 * cell of the group sees it in its log and fails. */
 		crashes = hh_kmsg_records_scan(g->snap->records, sup);
@@ -864,6 +867,10 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 		}
 		for (guint j = 0; j < g->jobs->len; j++)
 			((Job *)g->jobs->pdata[j])->spec.snapshot = g->snap;
+		/* What the warm pool starts: the group's machine on the
+		 * snapshot's RAM. */
+		if (g->snap->ram_files)
+			g->cfg.ram_dir = g->snap->dir;
 	}
 	if (groups->len)
 		fprintf(stderr, "snapshots: %u group(s) ready in %.1f s\n",

@@ -81,6 +81,8 @@ static gboolean write_meta(HhSnapshot *s, GError **error)
 	json_builder_add_int_value(b, s->save_ms);
 	json_builder_set_member_name(b, "state_bytes");
 	json_builder_add_int_value(b, (gint64)s->state_bytes);
+	json_builder_set_member_name(b, "ram_files");
+	json_builder_add_boolean_value(b, s->ram_files);
 	json_builder_set_member_name(b, "log");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < s->records->len; i++) {
@@ -96,6 +98,42 @@ static gboolean write_meta(HhSnapshot *s, GError **error)
 	json_builder_end_array(b);
 	json_builder_end_object(b);
 	return hh_write_json(path, b, FALSE, error);
+}
+
+/* The RAM files of a snapshot: ram, ram-node0, ... */
+static gboolean is_ram_file(const char *name)
+{
+	return g_str_equal(name, "ram") || g_str_has_prefix(name, "ram-node");
+}
+
+/* Bytes the RAM files take on disk (they are sparse). */
+static guint64 ram_usage(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	guint64 total = 0;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		GStatBuf st;
+
+		if (is_ram_file(name) && g_stat(path, &st) == 0)
+			total += (guint64)st.st_blocks * 512;
+	}
+	return total;
+}
+
+static void remove_ram_files(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+
+		if (is_ram_file(name))
+			g_unlink(path);
+	}
 }
 
 static HhSnapshot *load(const char *key)
@@ -119,6 +157,9 @@ static HhSnapshot *load(const char *key)
 	s->boot_ms = json_object_get_int_member_with_default(o, "boot_ms", 0);
 	s->save_ms = json_object_get_int_member_with_default(o, "save_ms", 0);
 	s->state_bytes = st.st_size;
+	s->ram_files = json_object_get_boolean_member_with_default(
+		o, "ram_files", FALSE);
+	s->ram_bytes = s->ram_files ? ram_usage(s->dir) : 0;
 	log = json_object_get_array_member(o, "log");
 	for (guint i = 0; log && i < json_array_get_length(log); i++) {
 		JsonArray *a = json_array_get_array_element(log, i);
@@ -184,6 +225,10 @@ static gboolean create(HhSnapshot *s, HhVmBackend *backend,
 	cfg.transcript = transcript;
 	cfg.name = name;
 	cfg.restore_from = NULL;
+	/* RAM in fresh files of the snapshot (never an old attempt's). */
+	remove_ram_files(s->dir);
+	s->ram_files = backend->ops->ram_files;
+	cfg.ram_dir = s->ram_files ? s->dir : NULL;
 	vm = hh_vm_start(backend, &cfg, error);
 	if (!vm)
 		goto out;
@@ -218,6 +263,7 @@ static gboolean create(HhSnapshot *s, HhVmBackend *backend,
 	}
 	if (ok) {
 		s->state_bytes = st.st_size;
+		s->ram_bytes = s->ram_files ? ram_usage(s->dir) : 0;
 		ok = write_meta(s, error) && g_rename(tmp, s->state) == 0;
 	}
 out:
@@ -227,6 +273,8 @@ out:
 	if (vm)
 		hh_vm_kill(vm);
 	g_unlink(tmp);
+	if (!ok)
+		remove_ram_files(s->dir);
 	hh_rm_rf(run_dir, NULL);
 	if (!ok && error && *error)
 		g_prefix_error(error, "snapshot boot: ");
@@ -278,4 +326,5 @@ void hh_snapshot_discard(HhSnapshot *s)
 
 	g_unlink(meta);
 	g_unlink(s->state);
+	remove_ram_files(s->dir);
 }

@@ -25,7 +25,9 @@ typedef struct {
 	GPtrArray *records;	/* HhKmsgRecord*: the kernel log up to the save */
 	guint boot_ms;		/* the group's cold boot, to agent-ready */
 	guint save_ms;		/* saving the state */
-	guint64 state_bytes;
+	guint64 state_bytes;	/* the state file */
+	gboolean ram_files;	/* the guest's RAM is in dir/ram* files */
+	guint64 ram_bytes;	/* what they hold on disk */
 	gboolean created;	/* made by this process (not from the cache) */
 } HhSnapshot;
 

@@ -18,6 +18,7 @@
 #include "hh-protocol.h"
 
 #include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@
 
 #define CONNECT_TIMEOUT_MS 10000
 #define QMP_TIMEOUT_MS 10000
-#define INCOMING_FD 3		/* the saved state, in the child */
+#define LOAD_TIMEOUT_MS 20000	/* loading a saved state */
 
 typedef struct {
 	HhVm parent;
@@ -37,6 +38,7 @@ typedef struct {
 	HhQmp *qmp;
 	GSocketConnection *qmp_conn;
 	gboolean own_run_dir;	/* a warm pool's guest: its private dir */
+	gboolean ram_files;	/* its RAM is in files (HhVmConfig.ram_dir) */
 	char *stderr_copy_to;	/* its cell's stderr log, written at the end */
 } QemuVm;
 
@@ -63,8 +65,37 @@ static void add_socket(GPtrArray *argv, const char *dir, const char *id)
 	     id);
 }
 
-static void add_topology(GPtrArray *argv, const HhVariant *v)
+/* Which RAM backends a variant has: one per node with memory, else one
+ * for the machine ("ram"). */
+static gboolean numa_ram(const HhVariant *v)
 {
+	for (guint i = 0; i < v->nodes->len; i++) {
+		if (((const HhNode *)v->nodes->pdata[i])->memory)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A RAM backend: in the process, or in a file of cfg->ram_dir, shared
+ * (written through) unless the guest restores (copy-on-write). */
+static void add_ram_backend(GPtrArray *argv, const HhVmConfig *cfg,
+			    gboolean restoring, const char *id, guint64 size)
+{
+	g_autofree char *sz = hh_format_size(size);
+
+	add(argv, "-object");
+	if (!cfg->ram_dir)
+		addf(argv, "memory-backend-ram,id=%s,size=%s", id, sz);
+	else
+		addf(argv, "memory-backend-file,id=%s,size=%s,mem-path=%s/%s,"
+		     "share=%s", id, sz, cfg->ram_dir, id,
+		     restoring ? "off" : "on");
+}
+
+static void add_topology(GPtrArray *argv, const HhVmConfig *cfg,
+			 gboolean restoring)
+{
+	const HhVariant *v = cfg->variant;
 	g_autofree char *mem = hh_format_size(v->memory);
 
 	add(argv, "-m");
@@ -88,11 +119,10 @@ static void add_topology(GPtrArray *argv, const HhVariant *v)
 		const HhNode *n = v->nodes->pdata[i];
 
 		if (n->memory) {
-			g_autofree char *size = hh_format_size(n->memory);
+			g_autofree char *id = g_strdup_printf("ram-node%u",
+							      n->id);
 
-			add(argv, "-object");
-			addf(argv, "memory-backend-ram,id=ram-node%u,size=%s",
-			     n->id, size);
+			add_ram_backend(argv, cfg, restoring, id, n->memory);
 			add(argv, "-numa");
 			addf(argv, "node,nodeid=%u,memdev=ram-node%u", n->id,
 			     n->id);
@@ -130,15 +160,19 @@ static void add_topology(GPtrArray *argv, const HhVariant *v)
 	}
 }
 
-/* defer: wait for a state to come over the monitor (a warm pool). */
+/* defer: the guest waits for a saved state to come over the monitor. */
 static GPtrArray *build_argv(const HhVmConfig *cfg, gboolean defer)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	const char *dir = cfg->run_dir;
+	gboolean restoring = defer;	/* a guest that loads a state */
 
 	add(argv, hh_qemu_path());
 	add(argv, "-machine");
-	add(argv, cfg->variant->machine);
+	if (cfg->ram_dir && !numa_ram(cfg->variant))
+		addf(argv, "%s,memory-backend=ram", cfg->variant->machine);
+	else
+		add(argv, cfg->variant->machine);
 	/* One TCG thread for all vCPUs: a cell then keeps at most one host
 	 * CPU busy, which is what the scheduler budgets for.  A variant may
 	 * ask for one per vCPU: QEMU 7.2 aborts on a vCPU unplug under
@@ -153,7 +187,12 @@ static GPtrArray *build_argv(const HhVmConfig *cfg, gboolean defer)
 	add(argv, "-display");
 	add(argv, "none");
 	add(argv, "-no-reboot");
-	add_topology(argv, cfg->variant);
+	add_topology(argv, cfg, restoring);
+	if (cfg->ram_dir) {
+		if (!numa_ram(cfg->variant))
+			add_ram_backend(argv, cfg, restoring, "ram",
+					cfg->variant->memory);
+	}
 	add(argv, "-kernel");
 	add(argv, cfg->kernel);
 	add(argv, "-initrd");
@@ -177,10 +216,7 @@ static GPtrArray *build_argv(const HhVmConfig *cfg, gboolean defer)
 	add_socket(argv, dir, "qmp");
 	add(argv, "-mon");
 	add(argv, "chardev=qmp,mode=control");
-	if (cfg->restore_from) {
-		add(argv, "-incoming");
-		add(argv, "fd:" G_STRINGIFY(INCOMING_FD));
-	} else if (defer) {
+	if (defer) {
 		add(argv, "-incoming");
 		add(argv, "defer");
 	}
@@ -290,6 +326,36 @@ static void qemu_free(HhVm *vm)
 static HhQmp *qemu_monitor(QemuVm *q, const char *transcript,
 			   GError **error);
 
+/* A guest restoring with its RAM in files needs the snapshot's files,
+ * whole: QEMU would make missing ones, empty. */
+static gboolean ram_files_present(const HhVmConfig *cfg, GError **error)
+{
+	const HhVariant *v = cfg->variant;
+	gboolean numa = numa_ram(v);
+	guint n = numa ? v->nodes->len : 1;
+
+	for (guint i = 0; cfg->ram_dir && i < n; i++) {
+		const HhNode *node = numa ? v->nodes->pdata[i] : NULL;
+		g_autofree char *path = NULL;
+		guint64 size = node ? node->memory : v->memory;
+		GStatBuf st;
+
+		if (node && !node->memory)
+			continue;
+		path = node ? g_strdup_printf("%s/ram-node%u", cfg->ram_dir,
+					      node->id) :
+			      g_build_filename(cfg->ram_dir, "ram", NULL);
+		if (g_stat(path, &st) < 0 || (guint64)st.st_size != size) {
+			g_set_error(error, HH_ERROR, HH_ERROR_FAILED,
+				    "the snapshot's RAM file %s is missing or "
+				    "not %" G_GUINT64_FORMAT " bytes", path,
+				    size);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 /* The saved state, for reading. */
 static int open_state(const char *path, GError **error)
 {
@@ -320,27 +386,30 @@ static gboolean migrate_over_fd(QemuVm *q, const char *command, int fd,
 				   error);
 }
 
+static gboolean load_state(QemuVm *q, const char *path, guint timeout_ms,
+			   GError **error);
+static gboolean set_ignore_shared(QemuVm *q, GError **error);
+
 static HhVm *qemu_start(HhVmBackend *b, const HhVmConfig *cfg,
 			unsigned int flags, GError **error)
 {
-	QemuVm *q = g_new0(QemuVm, 1);
-	int fd = -1;
+	QemuVm *q;
 
-	if (cfg->restore_from) {
-		fd = open_state(cfg->restore_from, error);
-		if (fd < 0) {
-			g_free(q);
-			return NULL;
-		}
-	}
+	if (cfg->restore_from && !ram_files_present(cfg, error))
+		return NULL;
+	q = g_new0(QemuVm, 1);
 	q->parent.backend = b;
 	q->run_dir = g_strdup(cfg->run_dir);
 	q->stderr_log = g_strdup(cfg->stderr_log);
-	q->argv = build_argv(cfg, FALSE);
-	q->child = hh_child_spawn_with_fd((const char *const *)q->argv->pdata,
-					  NULL, NULL, cfg->stderr_log,
-					  HH_SPAWN_NONE, fd, INCOMING_FD, error);
-	if (!q->child || !qemu_monitor(q, cfg->transcript, error)) {
+	q->ram_files = cfg->ram_dir != NULL;
+	/* A restore waits for its state to come over the monitor, after
+	 * the migration capabilities are set. */
+	q->argv = build_argv(cfg, cfg->restore_from != NULL);
+	q->child = hh_child_spawn((const char *const *)q->argv->pdata, NULL,
+				  NULL, cfg->stderr_log, HH_SPAWN_NONE, error);
+	if (!q->child || !qemu_monitor(q, cfg->transcript, error) ||
+	    (cfg->restore_from &&
+	     !load_state(q, cfg->restore_from, LOAD_TIMEOUT_MS, error))) {
 		qemu_free(&q->parent);
 		return NULL;
 	}
@@ -452,6 +521,7 @@ static char *qemu_identity(HhVmBackend *b, const HhVmConfig *cfg,
 	plain.transcript = NULL;
 	plain.stderr_log = NULL;
 	plain.name = NULL;
+	plain.ram_dir = "@ram";	/* snapshots keep their RAM in files */
 	argv = build_argv(&plain, FALSE);
 	line = hh_argv_to_string((const char *const *)argv->pdata);
 	return g_strdup_printf("%s\n%s", version, line);
@@ -489,7 +559,7 @@ static gboolean qemu_save_state(HhVm *vm, const char *path, guint timeout_ms,
 	gboolean done = FALSE;
 	int fd;
 
-	if (!qemu_monitor(q, NULL, error))
+	if (!qemu_monitor(q, NULL, error) || !set_ignore_shared(q, error))
 		return FALSE;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -514,15 +584,61 @@ static gboolean qemu_save_state(HhVm *vm, const char *path, guint timeout_ms,
 	return TRUE;
 }
 
+/* Saved states leave RAM that is in files out (both ends must agree). */
+static gboolean set_ignore_shared(QemuVm *q, GError **error)
+{
+	JsonObject *args, *cap;
+	JsonArray *caps;
+
+	if (!q->ram_files)
+		return TRUE;
+	args = json_object_new();
+	cap = json_object_new();
+	caps = json_array_new();
+	json_object_set_string_member(cap, "capability", "x-ignore-shared");
+	json_object_set_boolean_member(cap, "state", TRUE);
+	json_array_add_object_element(caps, cap);
+	json_object_set_array_member(args, "capabilities", caps);
+	return hh_qmp_execute_sync(q->qmp, "migrate-set-capabilities", args,
+				   QMP_TIMEOUT_MS, NULL, error);
+}
+
+/* Loads the state at path into a guest started with -incoming defer;
+ * returns once the guest runs, so what the agent is sent reaches it
+ * (before, QEMU drops it). */
+static gboolean load_state(QemuVm *q, const char *path, guint timeout_ms,
+			   GError **error)
+{
+	int fd;
+
+	if (!set_ignore_shared(q, error))
+		return FALSE;
+	fd = open_state(path, error);
+	if (fd < 0 || !migrate_over_fd(q, "migrate-incoming", fd, error))
+		return FALSE;
+	if (!hh_qmp_wait_event_sync(q->qmp, "RESUME", timeout_ms, NULL,
+				    error)) {
+		if (!qemu_running(&q->parent)) {
+			g_clear_error(error);
+			return exited_error(q, "loading its state", error);
+		}
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* A warm pool's guest: QEMU up with "-incoming defer" in a directory of
  * its own, its console and stderr there until a cell adopts it. */
 static HhVm *qemu_prestart(HhVmBackend *b, const HhVmConfig *cfg,
 			   unsigned int flags, GError **error)
 {
-	QemuVm *q = g_new0(QemuVm, 1);
+	QemuVm *q;
 	g_autofree char *console = NULL;
 	HhVmConfig own = *cfg;
 
+	if (!ram_files_present(cfg, error))
+		return NULL;
+	q = g_new0(QemuVm, 1);
 	q->parent.backend = b;
 	q->run_dir = g_dir_make_tmp("hh-pool-XXXXXX", error);
 	if (!q->run_dir) {
@@ -530,6 +646,7 @@ static HhVm *qemu_prestart(HhVmBackend *b, const HhVmConfig *cfg,
 		return NULL;
 	}
 	q->own_run_dir = TRUE;
+	q->ram_files = cfg->ram_dir != NULL;
 	console = g_build_filename(q->run_dir, "console.log", NULL);
 	q->stderr_log = g_build_filename(q->run_dir, "qemu.log", NULL);
 	own.run_dir = q->run_dir;
@@ -552,7 +669,6 @@ static gboolean qemu_adopt(HhVm *vm, const HhVmConfig *cfg, guint timeout_ms,
 			   unsigned int flags, GError **error)
 {
 	QemuVm *q = (QemuVm *)vm;
-	int fd;
 
 	if (!qemu_monitor(q, cfg->transcript, error))
 		return FALSE;
@@ -562,20 +678,7 @@ static gboolean qemu_adopt(HhVm *vm, const HhVmConfig *cfg, guint timeout_ms,
 				 cfg->console_append, QMP_TIMEOUT_MS, error))
 		return FALSE;
 	q->stderr_copy_to = g_strdup(cfg->stderr_log);
-	fd = open_state(cfg->restore_from, error);
-	if (fd < 0 || !migrate_over_fd(q, "migrate-incoming", fd, error))
-		return FALSE;
-	/* The guest runs once the state is in: then what the agent is sent
-	 * reaches it (before, QEMU drops it). */
-	if (!hh_qmp_wait_event_sync(q->qmp, "RESUME", timeout_ms, NULL,
-				    error)) {
-		if (!qemu_running(vm)) {
-			g_clear_error(error);
-			return exited_error(q, "loading its state", error);
-		}
-		return FALSE;
-	}
-	return TRUE;
+	return load_state(q, cfg->restore_from, timeout_ms, error);
 }
 
 static gboolean qemu_dimm_add(HhVm *vm, const char *id, guint64 size,
@@ -731,6 +834,7 @@ const HhVmBackendOps hh_vm_backend_qemu = {
 	.name = "qemu",
 	.replay_file = "qemu-cmdline.txt",
 	.transcript_file = "qmp.log",
+	.ram_files = TRUE,
 	.kvm_works = qemu_kvm_works,
 	.start = qemu_start,
 	.open_port = qemu_open_port,

@@ -28,6 +28,12 @@ typedef struct {
 	const char *transcript;	/* the backend's control transcript (file) */
 	HhAccel accel;		/* resolved: TCG or KVM, never AUTO */
 	const char *restore_from;	/* NULL, or a state saved by save_state */
+	/* Guest RAM in files of this directory (a snapshot's), for backends
+	 * with ram_files: written through while the guest boots to be saved
+	 * (the saved state then holds no RAM), mapped copy-on-write when a
+	 * guest restores (nothing to load, the snapshot never written).
+	 * NULL: RAM of the process, saved with the state. */
+	const char *ram_dir;
 } HhVmConfig;
 
 typedef struct _HhVm HhVm;
@@ -47,6 +53,7 @@ typedef struct {
 	 * called in a cell directory. */
 	const char *replay_file;	/* "qemu-cmdline.txt", "domain.xml" */
 	const char *transcript_file;	/* "qmp.log", "libvirt.log" */
+	gboolean ram_files;	/* honours HhVmConfig.ram_dir */
 
 	/* Does a guest really boot under KVM here?  FALSE with *why. */
 	gboolean (*kvm_works)(HhVmBackend *b, const char *kernel, char **why);
