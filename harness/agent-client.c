@@ -533,27 +533,31 @@ HhAgentReply *hh_agent_write(HhAgent *agent, const char *path,
 	return call(agent, &b, what, timeout_ms, error);
 }
 
+/* A request whose only field is a path (READ, STAT). */
+static HhAgentReply *path_call(HhAgent *agent, guint16 type, const char *name,
+			       const char *path, guint timeout_ms,
+			       GError **error)
+{
+	struct hhp_builder b;
+	g_autofree char *what = g_strdup_printf("%s %s", name, path);
+
+	begin(agent, &b, type);
+	hhp_add_str(&b, HHP_F_PATH, path);
+	return call(agent, &b, what, timeout_ms, error);
+}
+
 HhAgentReply *hh_agent_read(HhAgent *agent, const char *path,
 			    guint timeout_ms, GError **error)
 {
-	struct hhp_builder b;
-	g_autofree char *what = g_strdup_printf("READ %s", path);
-
-	begin(agent, &b, HHP_MSG_READ);
-	hhp_add_str(&b, HHP_F_PATH, path);
-	return call(agent, &b, what, timeout_ms, error);
+	return path_call(agent, HHP_MSG_READ, "READ", path, timeout_ms, error);
 }
 
 HhAgentReply *hh_agent_stat(HhAgent *agent, const char *path,
 			    guint timeout_ms, GError **error)
 {
-	struct hhp_builder b;
-	g_autofree char *what = g_strdup_printf("STAT %s", path);
-
-	begin(agent, &b, HHP_MSG_STAT);
-	hhp_add_str(&b, HHP_F_PATH, path);
-	return call(agent, &b, what, timeout_ms, error);
+	return path_call(agent, HHP_MSG_STAT, "STAT", path, timeout_ms, error);
 }
+
 
 HhAgentReply *hh_agent_exec(HhAgent *agent, const char *const *argv,
 			    guint command_timeout_ms, guint timeout_ms,
