@@ -4,6 +4,7 @@
 #include "hh-error.h"
 #include "result.h"
 #include "vm.h"
+#include "vm-pool.h"
 #include "logcheck.h"
 #include "libvirt-save-image.h"
 #include "kbuild.h"
@@ -16,6 +17,7 @@
 typedef struct {
 	HhVm parent;
 	gboolean killed;
+	char *machine;		/* the cfg's command line it was started with */
 } FakeVm;
 
 static HhVm *fake_start(HhVmBackend *b, const HhVmConfig *cfg,
@@ -41,6 +43,7 @@ static void fake_kill(HhVm *vm, unsigned int flags)
 
 static void fake_free(HhVm *vm)
 {
+	g_free(((FakeVm *)vm)->machine);
 	g_free(vm);
 }
 
@@ -55,6 +58,110 @@ static const HhVmBackendOps fake_ops = {
 	.kill = fake_kill,
 	.free_vm = fake_free,
 };
+
+static HhVm *fake_prestart(HhVmBackend *b, const HhVmConfig *cfg,
+			    unsigned int flags, GError **error)
+{
+	FakeVm *vm = g_new0(FakeVm, 1);
+
+	vm->parent.backend = b;
+	vm->machine = g_strdup(cfg->cmdline);
+	return &vm->parent;
+}
+
+static gboolean fake_adopt(HhVm *vm, const HhVmConfig *cfg, guint t,
+			   unsigned int flags, GError **error)
+{
+	return TRUE;
+}
+
+static const HhVmBackendOps pool_ops = {
+	.name = "fake-pool",
+	.replay_file = "fake.txt",
+	.transcript_file = "fake.log",
+	.start = fake_start,
+	.prestart = fake_prestart,
+	.adopt = fake_adopt,
+	.wait = fake_wait,
+	.running = fake_running,
+	.kill = fake_kill,
+	.free_vm = fake_free,
+};
+
+/* The pool starts its guests on a thread of its own: wait for it. */
+static void wait_started(HhVmPool *p, guint want)
+{
+	gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	guint started, taken, wasted;
+
+	do {
+		hh_vm_pool_counts(p, &started, &taken, &wasted);
+		if (started >= want)
+			break;
+		g_usleep(1000);
+	} while (g_get_monotonic_time() < end);
+	g_usleep(20000);	/* and nothing more than want */
+	hh_vm_pool_counts(p, &started, &taken, &wasted);
+	g_assert_cmpuint(started, ==, want);
+}
+
+static void take_expect(HhVmPool *p, const char *key, const char *machine)
+{
+	HhVm *vm = hh_vm_pool_take(p, key);
+
+	if (!machine) {
+		g_assert_null(vm);
+		return;
+	}
+	g_assert_nonnull(vm);
+	g_assert_cmpstr(((FakeVm *)vm)->machine, ==, machine);
+	hh_vm_free(vm);
+}
+
+/* Guests for the next `depth` cells, in the order the cells come; none
+ * for a group that is done; idle ones killed at the end. */
+static void test_warm_pool_order(void)
+{
+	HhVmBackend b = { .ops = &pool_ops };
+	HhVmConfig a = { .cmdline = "A" }, c = { .cmdline = "B" };
+	HhVmPool *p = hh_vm_pool_new(&b, 2);
+	guint started, taken, wasted;
+
+	g_assert_nonnull(p);
+	hh_vm_pool_expect(p, "a", &a, 3);
+	hh_vm_pool_expect(p, "b", &c, 2);
+	hh_vm_pool_fill(p);
+	wait_started(p, 2);		/* for the next two: a, a */
+	take_expect(p, "a", "A");	/* next two: a, a (one more a) */
+	wait_started(p, 3);
+	take_expect(p, "a", "A");	/* next two: a, b (a b) */
+	wait_started(p, 4);
+	take_expect(p, "a", "A");	/* next two: b, b (another b) */
+	wait_started(p, 5);
+	take_expect(p, "b", "B");
+	take_expect(p, "b", "B");
+	take_expect(p, "b", NULL);	/* none was expected */
+	hh_vm_pool_counts(p, &started, &taken, &wasted);
+	g_assert_cmpuint(taken, ==, 5);
+	g_assert_cmpuint(wasted, ==, 0);
+	hh_vm_pool_free(p);
+
+	/* A cell of a group the pool was not told of gets nothing; the
+	 * idle guest is killed with the pool. */
+	p = hh_vm_pool_new(&b, 1);
+	hh_vm_pool_expect(p, "a", &a, 2);
+	hh_vm_pool_fill(p);
+	wait_started(p, 1);
+	take_expect(p, "b", NULL);	/* another group: nothing for it */
+	hh_vm_pool_free(p);		/* the idle a is killed */
+
+	/* A backend without prestart has no pool. */
+	{
+		HhVmBackend plain = { .ops = &fake_ops };
+
+		g_assert_null(hh_vm_pool_new(&plain, 2));
+	}
+}
 
 static void test_unsupported_operations(void)
 {
@@ -319,6 +426,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/vm/unsupported-operations-say-so", test_unsupported_operations);
 	g_test_add_func("/vm/backends-by-name", test_backends_by_name);
+	g_test_add_func("/vm/warm-pool-order", test_warm_pool_order);
 	g_test_add_func("/result/repeat-names", test_repeat_names);
 	g_test_add_func("/libvirt/save-image-renamed", test_save_image_rename);
 	g_test_add_func("/result/written-and-read-in-one-place", test_result_round_trip);
