@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "archive.h"
+#include "result.h"
 #include "hh-error.h"
 
 #include <sqlite3.h>
@@ -595,10 +596,60 @@ GPtrArray *hh_archive_history(HhArchive *a, const char *cell,
 	return g_steal_pointer(&out);
 }
 
+GHashTable *hh_archive_histories(HhArchive *a, const char *matrix,
+				 const char *before, guint max_runs,
+				 GError **error)
+{
+	g_autoptr(GHashTable) out = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free,
+		(GDestroyNotify)g_ptr_array_unref);
+	g_autofree char *lim = g_strdup_printf("%u", max_runs ? max_runs :
+						      1000000000);
+	const char *t[] = { NUL_TEXT(matrix), NUL_TEXT(before), lim, NULL };
+	sqlite3_stmt *st = prepare(a,
+		"SELECT r.id, r.start, c.name, c.status, c.expected_crash"
+		" FROM (SELECT id, start FROM runs"
+		"  WHERE (?1 IS NULL OR matrix = ?1)"
+		"  AND (?2 IS NULL OR start <= ?2)"
+		"  ORDER BY start DESC, id DESC LIMIT ?3) r"
+		" JOIN cells c ON c.run_id = r.id"
+		" ORDER BY r.start DESC, r.id DESC, c.name", t, error);
+	int rc;
+
+	if (!st)
+		return NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		HhArchiveHistory *h = g_new0(HhArchiveHistory, 1);
+		g_autofree char *base = NULL;
+		GPtrArray *list;
+
+		h->run_id = col(st, 0);
+		h->start = col(st, 1);
+		h->cell = col(st, 2);
+		h->status = col(st, 3);
+		h->expected_crash = sqlite3_column_int(st, 4);
+		base = hh_repeat_base(h->cell);
+		list = g_hash_table_lookup(out, base);
+		if (!list) {
+			list = g_ptr_array_new_with_free_func(
+				(GDestroyNotify)hh_archive_history_free);
+			g_hash_table_insert(out, g_steal_pointer(&base), list);
+		}
+		g_ptr_array_add(list, h);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		fail(a, "reading the cells' history", error);
+		return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
 void hh_archive_history_free(HhArchiveHistory *h)
 {
 	if (!h)
 		return;
+	g_free(h->cell);
 	g_free(h->run_id);
 	g_free(h->start);
 	g_free(h->status);

@@ -68,6 +68,7 @@ typedef struct {
 	char *start;
 	char *status;
 	gboolean expected_crash;
+	char *cell;		/* its name ("NAME~N" for a repeat) */
 } HhArchiveHistory;
 
 void hh_archive_run_free(HhArchiveRun *r);
@@ -126,5 +127,16 @@ GPtrArray *hh_archive_kernels(HhArchive *a, const char *run_id,
 GPtrArray *hh_archive_history(HhArchive *a, const char *cell,
 			      const char *matrix, guint limit,
 			      GError **error);
+
+/*
+ * Every cell's verdicts in the newest max_runs runs of matrix (NULL: any)
+ * that started at or before before (NULL: any time), in one query: base
+ * cell name (repeats folded in) -> GPtrArray of HhArchiveHistory*, newest
+ * first.  For reports and comparisons of whole runs: their cost grows
+ * with the cells and runs read, not with cells times the archive.
+ */
+GHashTable *hh_archive_histories(HhArchive *a, const char *matrix,
+				 const char *before, guint max_runs,
+				 GError **error);
 
 #endif

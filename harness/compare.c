@@ -165,12 +165,11 @@ static GHashTable *fold(GPtrArray *cells)
 }
 
 /* Verdicts of the cell in up to n runs of the matrix that started before
- * NEW (BASE and NEW left out), one word per run (repeats folded). */
-static char *history_of(HhArchive *a, const char *cell, const char *matrix,
-			const HhArchiveRun *base, const HhArchiveRun *nrun,
-			guint n, gboolean *flips)
+ * NEW (BASE and NEW left out), one word per run (repeats folded); past:
+ * its history (hh_archive_histories), newest first, or NULL. */
+static char *history_of(GPtrArray *past, const HhArchiveRun *base,
+			const HhArchiveRun *nrun, guint n, gboolean *flips)
 {
-	g_autoptr(GPtrArray) past = hh_archive_history(a, cell, matrix, 0, NULL);
 	GString *out = g_string_new(NULL);
 	const char *run = NULL;
 	GString *one = g_string_new(NULL);
@@ -279,6 +278,7 @@ HhComparison *hh_compare_runs(HhArchive *a, const char *base_id,
 	g_autoptr(GPtrArray) bc = nr ? hh_archive_cells(a, base_id, error) : NULL;
 	g_autoptr(GPtrArray) nc = bc ? hh_archive_cells(a, new_id, error) : NULL;
 	g_autoptr(GHashTable) bf = NULL, nf = NULL, bt = NULL, nt = NULL;
+	g_autoptr(GHashTable) past = NULL;
 	g_autoptr(HhComparison) cmp = NULL;
 	GHashTableIter it;
 	gpointer k, v;
@@ -293,11 +293,18 @@ HhComparison *hh_compare_runs(HhArchive *a, const char *base_id,
 	cmp->new_titles = g_ptr_array_new_with_free_func(title_free);
 	bf = fold(bc);
 	nf = fold(nc);
+	/* Every cell's past in one query: the runs up to NEW, as many as
+	 * the history asked for plus BASE and NEW themselves. */
+	past = hh_archive_histories(a, nr->matrix, nr->start, history + 2,
+				    error);
+	if (!past)
+		return NULL;
 	g_hash_table_iter_init(&it, nf);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		Folded *b = g_hash_table_lookup(bf, k);
 		gboolean flips = FALSE;
-		char *hist = history_of(a, k, nr->matrix, br, nr, history, &flips);
+		char *hist = history_of(g_hash_table_lookup(past, k), br, nr,
+					history, &flips);
 
 		add_entry(cmp, k, b ? classify(b->verdicts->str,
 					       ((Folded *)v)->verdicts->str,

@@ -566,6 +566,80 @@ static gboolean configure_tree(const HhKernelSpec *spec, const char *src,
 	return TRUE;
 }
 
+/* What a tree's configuration is made from, in a git tree: every tracked
+ * Kconfig file, config fragment and kconfig program source, by blob id
+ * from git's index (no walk of the tree), the paths among them that
+ * differ from the index, and the fragments by content.  NULL (configure
+ * every time) outside a git work tree. */
+static char *config_inputs(const char *src, GPtrArray *fragments)
+{
+	const char *ls[] = { "git", "-C", src, "ls-files", "-s", "--",
+			     ":(glob)**/Kconfig*", "arch/x86/configs/*",
+			     "kernel/configs/*", "scripts/kconfig/*",
+			     "scripts/Kconfig.include", "Makefile", NULL };
+	const char *changed[] = { "git", "-C", src, "diff-files",
+				  "--name-only", "--", ":(glob)**/Kconfig*",
+				  "arch/x86/configs/*", "kernel/configs/*",
+				  "scripts/kconfig/*", "scripts/Kconfig.include",
+				  "Makefile", NULL };
+	g_autofree char *index = NULL, *dirty = NULL;
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autofree char *git = g_build_filename(src, ".git", NULL);
+
+	if (!g_file_test(git, G_FILE_TEST_EXISTS) ||
+	    !hh_run(ls, NULL, NULL, NULL, HH_SPAWN_CAPTURE, &index, NULL) ||
+	    !hh_run(changed, NULL, NULL, NULL, HH_SPAWN_CAPTURE, &dirty, NULL))
+		return NULL;
+	g_checksum_update(sum, (const guchar *)KBUILD_RECIPE, -1);
+	g_checksum_update(sum, (const guchar *)index, -1);
+	/* A changed file's content, not just its name. */
+	if (*dirty) {
+		g_auto(GStrv) paths = g_strsplit(g_strstrip(dirty), "\n", -1);
+
+		for (guint i = 0; paths[i]; i++) {
+			g_autofree char *path = g_build_filename(src, paths[i],
+								 NULL);
+
+			if (!hash_file_into(sum, paths[i], path, NULL))
+				return NULL;
+		}
+	}
+	for (guint i = 0; i < fragments->len; i++) {
+		if (!hash_file_into(sum, fragments->pdata[i],
+				    fragments->pdata[i], NULL))
+			return NULL;
+	}
+	return g_strdup(g_checksum_get_string(sum));
+}
+
+/* Configures build unless it was configured from the same inputs. */
+static gboolean configure_if_needed(const HhKernelSpec *spec, const char *src,
+				    const char *build, GPtrArray *fragments,
+				    const char *log, GError **error)
+{
+	g_autofree char *stamp = g_build_filename(build, ".hh-config-inputs",
+						  NULL);
+	g_autofree char *dotconfig = g_build_filename(build, ".config", NULL);
+	g_autofree char *inputs = config_inputs(src, fragments);
+	g_autofree char *before = NULL;
+
+	if (inputs && g_file_test(dotconfig, G_FILE_TEST_EXISTS) &&
+	    g_file_get_contents(stamp, &before, NULL, NULL) &&
+	    g_str_equal(g_strstrip(before), inputs)) {
+		progress(spec, "configuration unchanged (no Kconfig file or "
+			 "fragment changed): not reconfigured");
+		return TRUE;
+	}
+	g_unlink(stamp);
+	progress(spec, "configuring (tinyconfig + %u fragment(s))",
+		 fragments->len);
+	if (!configure_tree(spec, src, build, fragments, log, error))
+		return FALSE;
+	if (inputs)
+		hh_write_file(stamp, inputs, -1, NULL);
+	return TRUE;
+}
+
 gboolean hh_kernel_make(const HhKernelSpec *spec, const char *src,
 			const char *build, GPtrArray *fragments,
 			const char *log, char **release, GError **error)
@@ -577,9 +651,7 @@ gboolean hh_kernel_make(const HhKernelSpec *spec, const char *src,
 
 	if (!hh_mkdir_p(build, 0755, error))
 		return FALSE;
-	progress(spec, "configuring (tinyconfig + %u fragment(s))",
-		 fragments->len);
-	if (!configure_tree(spec, src, build, fragments, log, error))
+	if (!configure_if_needed(spec, src, build, fragments, log, error))
 		return FALSE;
 	progress(spec, "building bzImage in %s (log: %s)", build, log);
 	if (!run_make(spec, src, build, "bzImage", log, error))

@@ -481,6 +481,11 @@ static gint newest_first(gconstpointer a, gconstpointer b, gpointer starts)
 
 static void history_load(HhRep *r, History *h)
 {
+	/* One query for every cell (not one per cell): the newest runs of
+	 * the matrix, of which those with any of this run's cells are kept. */
+	g_autoptr(GHashTable) all = hh_archive_histories(
+		r->archive, r->run->matrix, NULL, HISTORY_RUNS * 4, NULL);
+
 	h->runs = g_ptr_array_new_with_free_func(g_free);
 	h->starts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	h->cells = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -489,7 +494,7 @@ static void history_load(HhRep *r, History *h)
 	for (guint i = 0; i < r->cells->len; i++) {
 		HhArchiveCell *c = r->cells->pdata[i];
 		g_autofree char *base = hh_repeat_base(c->name);
-		g_autoptr(GPtrArray) past = NULL;
+		GPtrArray *past = all ? g_hash_table_lookup(all, base) : NULL;
 		GHashTable *by_run;
 
 		if (g_hash_table_contains(h->cells, base))
@@ -498,8 +503,6 @@ static void history_load(HhRep *r, History *h)
 					       g_free);
 		g_hash_table_insert(h->cells, g_strdup(base), by_run);
 		g_ptr_array_add(h->names, g_strdup(base));
-		past = hh_archive_history(r->archive, base, r->run->matrix,
-					  HISTORY_RUNS * 8, NULL);
 		for (guint k = 0; past && k < past->len; k++) {
 			HhArchiveHistory *e = past->pdata[k];
 			char *prev = g_hash_table_lookup(by_run, e->run_id);
