@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct {
@@ -83,6 +84,7 @@ typedef struct {
 	gint finished;		/* atomic: the watcher stops */
 	char *storage_error;	/* results could not be written: stop */
 	HhVmPool *vm_pool;	/* guests started ahead, or NULL */
+	gint64 archive_us;	/* spent writing cells to the archive */
 } Run;
 
 static void kernel_free(gpointer p)
@@ -304,8 +306,12 @@ static gboolean archive_cell(Run *run, Job *j, GError **error)
 		.lost_attempts = j->attempts ? j->attempts->len : 0,
 	};
 
-	if (run->archive &&
-	    !hh_archive_cell(run->archive, run->run_id, &c, &err)) {
+	gint64 t0 = g_get_monotonic_time();
+	gboolean ok = !run->archive ||
+		      hh_archive_cell(run->archive, run->run_id, &c, &err);
+
+	run->archive_us += g_get_monotonic_time() - t0;
+	if (!ok) {
 		fprintf(stderr, "warning: %s\n", err->message);
 		g_propagate_error(error, g_steal_pointer(&err));
 		return FALSE;
@@ -1075,8 +1081,33 @@ static GPtrArray *earlier_cells(Run *run)
 	return out;
 }
 
+/* The harness's own CPU time and peak RSS (QEMU's are not in them) and
+ * the time it spent archiving cells: what must stay flat per cell as
+ * matrices grow (scripts/bench-scale). */
+static void add_harness_usage(JsonBuilder *b, gint64 archive_us)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return;
+	json_builder_set_member_name(b, "harness");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "cpu_ms");
+	json_builder_add_int_value(b, (gint64)ru.ru_utime.tv_sec * 1000 +
+				      ru.ru_utime.tv_usec / 1000 +
+				      (gint64)ru.ru_stime.tv_sec * 1000 +
+				      ru.ru_stime.tv_usec / 1000);
+	json_builder_set_member_name(b, "peak_rss_kb");
+	json_builder_add_int_value(b, ru.ru_maxrss);
+	json_builder_set_member_name(b, "archive_ms");
+	json_builder_add_int_value(b, archive_us / 1000);
+	json_builder_end_object(b);
+}
+
+/* final: the run is over (written again at its end). */
 static void write_run_json(Run *run, const char *dir, const char *run_id,
-			   const char *start, gboolean complete)
+			   const char *start, gboolean complete,
+			   gboolean final)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autofree char *end = hh_iso_now();
@@ -1139,6 +1170,8 @@ static void write_run_json(Run *run, const char *dir, const char *run_id,
 	json_builder_set_member_name(b, "expected_crash");
 	json_builder_add_int_value(b, expected);
 	json_builder_end_object(b);
+	if (final)
+		add_harness_usage(b, run->archive_us);
 	json_builder_set_member_name(b, "cells");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < earlier->len; i++) {
@@ -1238,7 +1271,7 @@ static int finish_run(Run *run, const HhRunOptions *o, const char *run_dir,
 	guint failures;
 
 	mark_unstarted(run);
-	write_run_json(run, run_dir, run->run_id, start, complete);
+	write_run_json(run, run_dir, run->run_id, start, complete, TRUE);
 	if (run->archive) {
 		g_autofree char *end = hh_iso_now();
 
@@ -1568,7 +1601,7 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 			accel == HH_ACCEL_KVM ? "KVM" : "TCG",
 			run.backend->ops->name, run.backend->uri ? " at " : "",
 			run.backend->uri ? run.backend->uri : "", run_dir);
-	write_run_json(&run, run_dir, run_id, start, FALSE);
+	write_run_json(&run, run_dir, run_id, start, FALSE, FALSE);
 	if (!open_archive(&run, o.results, start, matrix_path,
 			  (char **)o.only, (char **)o.exclude, o.repeat,
 			  o.label, &err))

@@ -122,4 +122,22 @@ else
 	not_ok "the first build compiled $first_objs objects, every later one under 100" \
 		"later builds compiling 100 or more:$many"
 fi
+# Reconfigured only when what the configuration is made from changed: no
+# commit of the range touches a Kconfig file or a fragment, so only the
+# first build ran tinyconfig ("configuration written to .config").
+configured=
+while IFS="$(printf '\t')" read -r commit _ _ _ _ dir _; do
+	grep -q 'configuration written to' "$dir/build.log" 2>/dev/null &&
+		configured="$configured $(echo "$commit" | cut -c 1-12)"
+done <<EOT
+$(tail -n +2 "$state/steps.tsv")
+EOT
+if grep -q 'configuration written to' \
+	"$(head -n 1 "$state/steps.tsv" | cut -f 6)/build.log" &&
+	[ -z "$configured" ]; then
+	ok "only the first build configured the tree; later steps kept its .config"
+else
+	not_ok "only the first build configured the tree; later steps kept its .config" \
+		"reconfigured:${configured:- (the first build did not configure)}"
+fi
 echo "1..$tap_n"
