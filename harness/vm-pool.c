@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "vm-pool.h"
+#include "spawn.h"
 
 #include <stdio.h>
 
@@ -150,8 +151,9 @@ static void fill_locked(HhVmPool *p)
 			idle_free(i, p);
 		}
 	}
-	for (GList *l = p->demands.head; l && counted < p->depth && !p->broken;
-	     l = l->next) {
+	/* After SIGINT nothing new starts (spawn.c killed the rest). */
+	for (GList *l = p->demands.head; l && counted < p->depth && !p->broken &&
+	     !hh_spawn_interrupted(); l = l->next) {
 		Demand *d = l->data;
 		guint before = GPOINTER_TO_UINT(
 			g_hash_table_lookup(planned, d->key));
