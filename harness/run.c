@@ -55,6 +55,8 @@ typedef struct {
 	HhCost cost;
 	Group *group;		/* its snapshot group, or NULL (cold) */
 	GPtrArray *attempts;	/* char*: tries lost with their host */
+	Group *boots;		/* not a cell: boots and saves this group,
+				 * then queues its cells */
 } Job;
 
 typedef struct {
@@ -85,6 +87,9 @@ typedef struct {
 	char *storage_error;	/* results could not be written: stop */
 	HhVmPool *vm_pool;	/* guests started ahead, or NULL */
 	gint64 archive_us;	/* spent writing cells to the archive */
+	const HhSuppressions *sup;
+	GPtrArray *boot_jobs;	/* Job* that boot groups (one host) */
+	HhCost budget;
 } Run;
 
 static void kernel_free(gpointer p)
@@ -383,12 +388,18 @@ static void job_done(Run *run, Job *j, HhCellResult *r)
 		hh_scheduler_stop(run->sched);
 }
 
+static void boot_group(Run *run, Group *g);
+
 static void run_job(gpointer data, gpointer user)
 {
 	Job *j = data;
 	Run *run = user;
 	HhCellResult *r;
 
+	if (j->boots) {
+		boot_group(run, j->boots);
+		return;
+	}
 	g_mutex_lock(&run->lock);
 	run->started++;
 	g_mutex_unlock(&run->lock);
@@ -608,6 +619,7 @@ struct _Group {
 	gboolean *tried;	/* a snapshot was attempted on host i */
 	guint n_snaps;
 	GMutex lock;
+	Job *boot_job;		/* one host: the job that boots it */
 };
 
 static void make_snapshot_on(gpointer data, guint pool, gpointer user);
@@ -813,6 +825,47 @@ static void make_snapshot(gpointer data, gpointer user)
 				  g->boot_timeout_ms, &g->error);
 }
 
+/* A group booted and saved (or found in the cache), or not: says so, and
+ * gives its cells the snapshot (or leaves them to boot cold). */
+static void group_ready(Run *run, Group *g, const HhSuppressions *sup)
+{
+	g_autoptr(GPtrArray) crashes = NULL;
+
+	if (!g->snap && hh_spawn_interrupted())
+		return;
+	if (!g->snap) {
+		fprintf(stderr, "snapshot for %s's group failed, its %u "
+			"cell(s) boot cold: %s\n", g->label, g->jobs->len,
+			g->error ? g->error->message : "interrupted");
+		return;
+	}
+	if (g->snap->created)
+		fprintf(stderr, "snapshot %.12s: %u cell(s) like %s; booted "
+			"in %.1f s, saved %.1f MB in %u ms%s\n",
+			g->key, g->jobs->len, g->label,
+			g->snap->boot_ms / 1000.0,
+			(g->snap->state_bytes + g->snap->ram_bytes) / 1e6,
+			g->snap->save_ms, g->snap->ram_files ?
+			" (RAM in files, mapped by each cell)" : "");
+	/* A splat while the group booted is said once, here; every cell of
+	 * the group sees it in its log and fails. */
+	crashes = hh_kmsg_records_scan(g->snap->records, sup);
+	for (guint c = 0; c < crashes->len; c++) {
+		HhCrash *k = crashes->pdata[c];
+
+		if (!k->suppressed_by)
+			fprintf(stderr, "snapshot %.12s: the kernel reported "
+				"'%s' while booting; the group's %u cell(s) "
+				"will fail\n", g->key, k->title, g->jobs->len);
+	}
+	for (guint j = 0; j < g->jobs->len; j++)
+		((Job *)g->jobs->pdata[j])->spec.snapshot = g->snap;
+	/* What the warm pool starts: the group's machine on the snapshot's
+	 * RAM. */
+	if (g->snap->ram_files)
+		g->cfg.ram_dir = g->snap->dir;
+}
+
 /* Boots each group once and saves it (or finds it in the cache); the cells
  * of a group that could not be saved boot cold. */
 static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
@@ -837,69 +890,55 @@ static void prepare_snapshots(Run *run, GPtrArray *groups, guint max_jobs,
 		hh_scheduler_run_pools(sched, make_snapshot_on, run);
 	else
 		hh_scheduler_run(sched, make_snapshot, run);
-	for (guint i = 0; i < groups->len; i++) {
-		Group *g = groups->pdata[i];
-		g_autoptr(GPtrArray) crashes = NULL;
-
-		if (!g->snap && hh_spawn_interrupted())
-			continue;
-		if (!g->snap) {
-			fprintf(stderr, "snapshot for %s's group failed, its %u "
-				"cell(s) boot cold: %s\n", g->label,
-				g->jobs->len,
-				g->error ? g->error->message : "interrupted");
-			continue;
-		}
-		if (g->snap->created)
-			fprintf(stderr, "snapshot %.12s: %u cell(s) like %s; booted "
-				"in %.1f s, saved %.1f MB in %u ms%s\n",
-				g->key, g->jobs->len, g->label,
-				g->snap->boot_ms / 1000.0,
-				(g->snap->state_bytes + g->snap->ram_bytes) /
-					1e6,
-				g->snap->save_ms, g->snap->ram_files ?
-				" (RAM in files, mapped by each cell)" : "");
-		/* A splat while the group booted is said once, here; every
-		 * cell of the group sees it in its log and fails. */
-		crashes = hh_kmsg_records_scan(g->snap->records, sup);
-		for (guint c = 0; c < crashes->len; c++) {
-			HhCrash *k = crashes->pdata[c];
-
-			if (!k->suppressed_by)
-				fprintf(stderr, "snapshot %.12s: the kernel "
-					"reported '%s' while booting; the "
-					"group's %u cell(s) will fail\n",
-					g->key, k->title, g->jobs->len);
-		}
-		for (guint j = 0; j < g->jobs->len; j++)
-			((Job *)g->jobs->pdata[j])->spec.snapshot = g->snap;
-		/* What the warm pool starts: the group's machine on the
-		 * snapshot's RAM. */
-		if (g->snap->ram_files)
-			g->cfg.ram_dir = g->snap->dir;
-	}
+	for (guint i = 0; i < groups->len; i++)
+		group_ready(run, groups->pdata[i], sup);
 	if (groups->len)
 		fprintf(stderr, "snapshots: %u group(s) ready in %.1f s\n",
 			groups->len, (hh_now_ms() - t0) / 1000.0);
 }
 
-/* Guests for the cells restored from a snapshot, started ahead in the
- * order the cells come (vm-pool.h); not with several hosts. */
-static void start_warm_pool(Run *run, guint depth)
+/*
+ * One host: a group boots as a job of the run's scheduler, beside other
+ * groups' cells, and its cells go to the front of the queue the moment
+ * its state is saved (with guests started ahead for them, vm-pool.h); a
+ * group that could not be saved queues its cells to boot cold.
+ */
+static void boot_group(Run *run, Group *g)
 {
-	run->vm_pool = hh_vm_pool_new(run->backend, depth);
-	if (!run->vm_pool)
+	make_snapshot(g, run);
+	if (hh_spawn_interrupted())
 		return;
-	for (guint i = 0; i < run->jobs->len; i++) {
-		Job *j = run->jobs->pdata[i];
+	group_ready(run, g, run->sup);
+	for (guint i = 0; run->vm_pool && g->snap && i < g->jobs->len; i++) {
+		Job *j = g->jobs->pdata[i];
 
-		if (!j->spec.snapshot || !j->group)
-			continue;
-		hh_vm_pool_expect(run->vm_pool, j->spec.snapshot->key,
-				  &j->group->cfg, 1);
+		hh_vm_pool_expect(run->vm_pool, g->snap->key, &g->cfg, 1);
 		j->spec.pool = run->vm_pool;
 	}
 	hh_vm_pool_fill(run->vm_pool);
+	for (guint i = g->jobs->len; i-- > 0;) {
+		Job *j = g->jobs->pdata[i];
+
+		if (j->cost.memory > run->budget.memory) {
+			g_mutex_lock(&run->lock);
+			refuse_job(run, j, run->budget);
+			g_mutex_unlock(&run->lock);
+		} else {
+			hh_scheduler_add_first(run->sched, j, j->cost);
+		}
+	}
+}
+
+/* The job that boots g (one host), queued where its first cell was. */
+static Job *boot_job(Run *run, Group *g)
+{
+	Job *j = g_new0(Job, 1);
+
+	j->boots = g;
+	j->cost = g->cost;
+	g->boot_job = j;
+	g_ptr_array_add(run->boot_jobs, j);
+	return j;
 }
 
 static void stop_warm_pool(Run *run, gboolean quiet)
@@ -1211,6 +1250,7 @@ static void run_clear(Run *run)
 	g_clear_pointer(&run->vm_pool, hh_vm_pool_free);
 	g_clear_pointer(&run->archive, hh_archive_close);
 	g_clear_pointer(&run->jobs, g_ptr_array_unref);
+	g_clear_pointer(&run->boot_jobs, g_ptr_array_unref);
 	g_clear_pointer(&run->kernels, g_ptr_array_unref);
 	g_clear_pointer(&run->matrix, hh_matrix_free);
 	g_clear_pointer(&run->prebuilt, g_hash_table_unref);
@@ -1226,6 +1266,7 @@ static void run_init(Run *run, const HhRunOptions *o)
 {
 	run->kernels = g_ptr_array_new_with_free_func(kernel_free);
 	run->jobs = g_ptr_array_new_with_free_func(job_free);
+	run->boot_jobs = g_ptr_array_new_with_free_func(g_free);
 	g_mutex_init(&run->lock);
 	run->prebuilt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      g_free);
@@ -1610,17 +1651,30 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 		groups = group_jobs(&run, o.boot, &err);
 		if (!groups)
 			goto fail;
-		prepare_snapshots(&run, groups, o.max_jobs, sup);
-		if (!run.hosts && o.warm_pool)
-			start_warm_pool(&run, o.warm_pool > 0 ?
-					(guint)o.warm_pool : o.max_jobs);
+		/* Several hosts: every group first, each on its host. */
+		if (run.hosts)
+			prepare_snapshots(&run, groups, o.max_jobs, sup);
 	}
 	budget = hh_host_budget();
+	run.budget = budget;
+	run.sup = sup;
 	run.sched = run.hosts ? new_host_scheduler(&run) :
 		    hh_scheduler_new(o.max_jobs, budget);
+	if (!run.hosts && groups && groups->len && o.warm_pool)
+		run.vm_pool = hh_vm_pool_new(run.backend, o.warm_pool > 0 ?
+					     (guint)o.warm_pool : o.max_jobs);
 	for (guint i = 0; i < run.jobs->len; i++) {
 		Job *j = run.jobs->pdata[i];
 
+		/* One host: a group's cells wait for its boot job. */
+		if (!run.hosts && j->group) {
+			if (!j->group->boot_job) {
+				Job *b = boot_job(&run, j->group);
+
+				hh_scheduler_add(run.sched, b, b->cost);
+			}
+			continue;
+		}
 		if (!run.hosts && j->cost.memory > budget.memory)
 			refuse_job(&run, j, budget);
 		else
