@@ -611,20 +611,22 @@ static gboolean load_state(QemuVm *q, const char *path, guint timeout_ms,
 {
 	int fd;
 
-	if (!set_ignore_shared(q, error))
-		return FALSE;
-	fd = open_state(path, error);
-	if (fd < 0 || !migrate_over_fd(q, "migrate-incoming", fd, error))
-		return FALSE;
-	if (!hh_qmp_wait_event_sync(q->qmp, "RESUME", timeout_ms, NULL,
-				    error)) {
-		if (!qemu_running(&q->parent)) {
-			g_clear_error(error);
-			return exited_error(q, "loading its state", error);
-		}
-		return FALSE;
+	if (set_ignore_shared(q, error) &&
+	    (fd = open_state(path, error)) >= 0 &&
+	    migrate_over_fd(q, "migrate-incoming", fd, error) &&
+	    hh_qmp_wait_event_sync(q->qmp, "RESUME", timeout_ms, NULL, error))
+		return TRUE;
+	/* A state QEMU cannot load makes it exit ("load of migration
+	 * failed"): its own words say more than the monitor closing. */
+	for (gint64 end = hh_now_ms() + 1000;
+	     qemu_running(&q->parent) && hh_now_ms() < end &&
+	     !g_error_matches(*error, HH_ERROR, HH_ERROR_TIMEOUT);)
+		hh_iterate_once(20);
+	if (!qemu_running(&q->parent)) {
+		g_clear_error(error);
+		return exited_error(q, "loading its state", error);
 	}
-	return TRUE;
+	return FALSE;
 }
 
 /* A warm pool's guest: QEMU up with "-incoming defer" in a directory of
