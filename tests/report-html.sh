@@ -56,6 +56,17 @@ else
 		"href '$href'" "$(head -c 600 "$tmp/cell.dom")"
 fi
 
+# Every phase of the cell on its timeline, not just boot, steps, shutdown.
+if grep -q '<title>start: [0-9]* ms</title>' "$tmp/cell.dom" &&
+	grep -Eq '<title>(boot|restore): [0-9]* ms</title>' "$tmp/cell.dom" &&
+	grep -q '<title>analyse: [0-9]* ms</title>' "$tmp/cell.dom" &&
+	grep -q '"phases"' "$results"/latest/*/*/*/result.json; then
+	ok "the cell's timeline draws every phase of result.json (start, boot, ..., analyse)"
+else
+	not_ok "the cell's timeline draws every phase of result.json" \
+		"$(grep -o '<title>[^<]*</title>' "$tmp/cell.dom" | head -n 12)"
+fi
+
 chrome --screenshot="$shots/report-html-index.png" "file://$tmp/report/index.html" \
 	>/dev/null
 chrome --window-size=1200,1400 --screenshot="$shots/report-html-cell.png" \
