@@ -57,6 +57,13 @@ void hh_cell_result_free(HhCellResult *r)
 	g_free(r);
 }
 
+void hh_cell_result_slim(HhCellResult *r)
+{
+	g_ptr_array_set_size(r->steps, 0);
+	g_clear_pointer(&r->reports, g_ptr_array_unref);
+	g_array_set_size(r->phases, 0);
+}
+
 static void member_str(JsonBuilder *b, const char *name, const char *value)
 {
 	json_builder_set_member_name(b, name);

@@ -65,6 +65,10 @@ typedef struct {
 
 HhCellResult *hh_cell_result_new(void);
 void hh_cell_result_free(HhCellResult *r);
+/* Once written (result.json) and archived: drops the steps, reports and
+ * phases, keeping what a run's summary needs (verdict, reason, crash
+ * titles), so a run's memory does not grow with its cells' logs. */
+void hh_cell_result_slim(HhCellResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhCellResult, hh_cell_result_free)
 
 /* Who ran the cell, for result.json. */

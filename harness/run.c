@@ -384,6 +384,7 @@ static void job_done(Run *run, Job *j, HhCellResult *r)
 	print_progress(run, j);
 	print_ktap(run);
 	keep_cell(run, j);
+	hh_cell_result_slim(r);
 	if (counts_as_failure(r) && !run->keep_going)
 		hh_scheduler_stop(run->sched);
 }
