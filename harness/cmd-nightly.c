@@ -42,32 +42,6 @@ static gboolean write_reports(HhArchive *a, const char *run_id,
 	return TRUE;
 }
 
-/* --torture-time: "0" (none), or what torture --time takes */
-static gboolean parse_torture_time(const char *text, guint *secs,
-				   GError **error)
-{
-	guint mult = 1;
-	guint64 n;
-	char *end = NULL;
-
-	if (!text)
-		return TRUE;
-	n = g_ascii_strtoull(text, &end, 10);
-	if (end != text && g_str_equal(end, "m"))
-		mult = 60;
-	else if (end != text && g_str_equal(end, "h"))
-		mult = 3600;
-	if (end == text || (*end && !strchr("smh", *end)) ||
-	    (*end && end[1]) || n > 24u * 3600 / mult) {
-		g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
-			    "--torture-time %s: expected 0 or a duration like "
-			    "30m (at most a day)", text);
-		return FALSE;
-	}
-	*secs = (guint)n * mult;
-	return TRUE;
-}
-
 /* The torture part of the nightly job: every finding is shrunk and its
  * scenario printed; one makes the job fail. */
 static int nightly_torture(const HhRunOptions *ro, const char *results,
@@ -199,7 +173,9 @@ int hh_cmd_nightly(int argc, char **argv)
 			"expected one of %s\n", backend, hh_vm_backend_names());
 		return HH_EXIT_USAGE;
 	}
-	if (!parse_torture_time(torture_time, &torture_secs, &err))
+	if (torture_time &&
+	    !hh_torture_parse_duration("--torture-time", torture_time, TRUE,
+				       &torture_secs, &err))
 		return hh_report_error(err);
 	run_code = hh_run_matrix(&ro, &run_dir);
 	if (!run_dir || run_code >= 128 ||

@@ -8,32 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "90", "90s", "30m", "2h" -> seconds */
-static gboolean parse_duration(const char *text, guint *out, GError **error)
-{
-	char *end = NULL;
-	guint64 n = g_ascii_strtoull(text, &end, 10);
-	guint mult = 1;
-
-	if (end == text)
-		goto bad;
-	if (g_str_equal(end, "m"))
-		mult = 60;
-	else if (g_str_equal(end, "h"))
-		mult = 3600;
-	else if (*end && !g_str_equal(end, "s"))
-		goto bad;
-	if (!n || n > 7 * 24 * 3600 / mult)
-		goto bad;
-	*out = (guint)n * mult;
-	return TRUE;
-bad:
-	g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
-		    "--time %s: expected a duration like 90s, 30m or 2h "
-		    "(at most a week)", text);
-	return FALSE;
-}
-
 int hh_cmd_torture(int argc, char **argv)
 {
 	g_autofree char *kernel = NULL, *variant = NULL, *matrix = NULL;
@@ -117,7 +91,8 @@ int hh_cmd_torture(int argc, char **argv)
 	}
 	if (accel && !hh_accel_parse(accel, &o.accel, &err))
 		return hh_report_error(err);
-	if (time && !parse_duration(time, &o.seconds, &err))
+	if (time && !hh_torture_parse_duration("--time", time, FALSE,
+						 &o.seconds, &err))
 		return hh_report_error(err);
 	if (ops < 0 || episode < 1 || jobs < 1 || repro < 1) {
 		fprintf(stderr, "hotplug-harness: --ops, --episode, -j and "

@@ -46,6 +46,33 @@ void hh_torture_options_init(HhTortureOptions *o)
 	};
 }
 
+gboolean hh_torture_parse_duration(const char *option, const char *text,
+				   gboolean zero_ok, guint *secs,
+				   GError **error)
+{
+	char *end = NULL;
+	guint64 n = g_ascii_strtoull(text, &end, 10);
+	guint mult = 1;
+
+	if (end == text)
+		goto bad;
+	if (g_str_equal(end, "m"))
+		mult = 60;
+	else if (g_str_equal(end, "h"))
+		mult = 3600;
+	else if (*end && !g_str_equal(end, "s"))
+		goto bad;
+	if ((!n && !zero_ok) || n > 7 * 24 * 3600 / mult)
+		goto bad;
+	*secs = (guint)n * mult;
+	return TRUE;
+bad:
+	g_set_error(error, HH_ERROR, HH_ERROR_USAGE,
+		    "%s %s: expected %sa duration like 90s, 30m or 2h (at most "
+		    "a week)", option, text, zero_ok ? "0 or " : "");
+	return FALSE;
+}
+
 guint64 hh_torture_episode_seed(guint64 seed, guint episode)
 {
 	/* splitmix64 of (seed, episode): episodes far apart in the stream */

@@ -39,6 +39,12 @@ void hh_torture_options_init(HhTortureOptions *o);
  * harness error; 64: usage. */
 int hh_torture_run(const HhTortureOptions *o, char **run_dir_out);
 
+/* "90", "90s", "30m", "2h" -> seconds (at most a week; "0" only if
+ * zero_ok); option names the option in the error. */
+gboolean hh_torture_parse_duration(const char *option, const char *text,
+				   gboolean zero_ok, guint *secs,
+				   GError **error);
+
 /* The seed of episode e of a run with seed (exposed for the tests). */
 guint64 hh_torture_episode_seed(guint64 seed, guint episode);
 
