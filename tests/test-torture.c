@@ -3,10 +3,13 @@
 #include "config.h"
 
 #include "ddmin.h"
+#include "kbuild.h"
+#include "util.h"
 #include "scenario.h"
 #include "torture-model.h"
 #include "torture.h"
 #include "variant.h"
+#include "hh-error.h"
 
 #include <errno.h>
 #include <string.h>
@@ -254,6 +257,65 @@ static void test_signature(void)
 	g_assert_cmpstr(b, ==, "crash: BUG: unable to handle page fault");
 }
 
+/* "-> ok|EBUSY": either result passes; anything else is an error. */
+static void test_two_results(void)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhScenario) sc = hh_scenario_parse(
+		"write /sys/x offline -> ok|EBUSY\nwrite /sys/y 1 -> EINVAL\n",
+		"t", NULL, &err);
+	const char *bad[] = { "write /sys/x 1 -> ok|NOPE\n",
+			      "write /sys/x 1 -> ok|EBUSY|EINVAL\n",
+			      "run true -> ok|EBUSY\n" };
+	HhStep *s;
+
+	g_assert_no_error(err);
+	s = sc->steps->pdata[1];
+	g_assert_cmpint(s->expect_errno, ==, 0);
+	g_assert_cmpint(s->also_errno, ==, EBUSY);
+	s = sc->steps->pdata[2];
+	g_assert_cmpint(s->expect_errno, ==, EINVAL);
+	g_assert_cmpint(s->also_errno, ==, -1);
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) e = NULL;
+		HhScenario *x = hh_scenario_parse(bad[i], "t", NULL, &e);
+
+		g_assert_null(x);
+		g_assert_error(e, HH_ERROR, HH_ERROR_CONFIG);
+	}
+}
+
+/* An optional fragment ("# hh: optional") is merged only when named. */
+static void test_optional_fragment(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("hh-frag-XXXXXX", NULL);
+	g_autofree char *a = g_build_filename(dir, "hotplug.config", NULL);
+	g_autofree char *d = g_build_filename(dir, "debug.config", NULL);
+	char *debug[] = { "debug", NULL }, *nope[] = { "nope", NULL };
+	char *plain[] = { "hotplug", NULL };
+	g_autoptr(GPtrArray) without = NULL, with = NULL;
+	g_autoptr(GError) err = NULL;
+
+	g_assert_true(g_file_set_contents(a, "CONFIG_SMP=y\n", -1, NULL));
+	g_assert_true(g_file_set_contents(d, "# hh: optional\nCONFIG_KASAN=y\n",
+					  -1, NULL));
+	without = hh_kernel_fragments(dir, NULL, 0, &err);
+	g_assert_no_error(err);
+	g_assert_cmpuint(without->len, ==, 1);
+	g_assert_cmpstr(without->pdata[0], ==, a);
+	with = hh_kernel_fragments_with(dir, debug, NULL, 0, &err);
+	g_assert_no_error(err);
+	g_assert_cmpuint(with->len, ==, 2);
+	g_assert_cmpstr(with->pdata[0], ==, d);
+	g_assert_null(hh_kernel_fragments_with(dir, nope, NULL, 0, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_CONFIG);
+	g_clear_error(&err);
+	/* a fragment every kernel gets cannot be asked for */
+	g_assert_null(hh_kernel_fragments_with(dir, plain, NULL, 0, &err));
+	g_assert_error(err, HH_ERROR, HH_ERROR_CONFIG);
+	hh_rm_rf(dir, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -264,5 +326,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/torture/ddmin", test_ddmin);
 	g_test_add_func("/torture/ddmin-one", test_ddmin_one);
 	g_test_add_func("/torture/signature", test_signature);
+	g_test_add_func("/torture/two-results", test_two_results);
+	g_test_add_func("/torture/optional-fragment", test_optional_fragment);
 	return g_test_run();
 }
