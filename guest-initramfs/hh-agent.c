@@ -1557,12 +1557,15 @@ static void __attribute__((noreturn)) no_ports(void)
 /*
  * hh-agent --workload MIB NODE SECONDS (torture's memory workload, see
  * docs/torture.md): goes to the background at once, then holds MIB MiB of
- * anonymous memory bound to NODE with mbind(2) (if NODE has no memory the
- * binding is refused and the memory comes from anywhere) and writes every
- * page of it ten times a second for SECONDS, so that offlining a block
- * has to migrate pages in use.  A raw syscall: the agent has no libnuma.
+ * anonymous memory placed on NODE with mbind(2) and writes every page of
+ * it ten times a second for SECONDS, so that offlining a block has to
+ * migrate pages in use.  MPOL_PREFERRED, not MPOL_BIND: a task bound to a
+ * node whose only memory goes offline is rightly OOM-killed
+ * (CONSTRAINT_MEMORY_POLICY), which the first torture run found; if NODE
+ * has no memory the policy is refused and the memory comes from anywhere.
+ * A raw syscall: the agent has no libnuma.
  */
-#define WL_MPOL_BIND 2
+#define WL_MPOL_PREFERRED 1
 
 static int workload(int argc, char **argv)
 {
@@ -1599,7 +1602,7 @@ static int workload(int argc, char **argv)
 	if (mem == MAP_FAILED)
 		_exit(1);
 	mask[node / (8 * sizeof(long))] = 1UL << (node % (8 * sizeof(long)));
-	(void)syscall(SYS_mbind, mem, len, WL_MPOL_BIND, mask,
+	(void)syscall(SYS_mbind, mem, len, WL_MPOL_PREFERRED, mask,
 		      8 * sizeof(mask), 0);
 	for (unsigned long t = 0; t < secs * 10; t++) {
 		for (size_t off = 0; off < len; off += (size_t)page)
