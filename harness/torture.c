@@ -594,13 +594,16 @@ static gboolean write_scenario(Torture *t, Finding *f, Shrink *sh,
 		"operation %u of the %u drawn;\n"
 		"# shrunk (ddmin) to %u operation(s) in %u run(s), %.0f s; "
 		"the shrunk sequence failed in %u of %u run(s)%s.\n"
-		"# Failure: %s\n",
+		"# Failure: %s\n"
+		"# Reproduce: hotplug-harness run --matrix %s --only '%s/%s/%s'\n",
 		t->kdef->name, t->build->release, t->variant->name,
 		t->kdef->name, t->variant->name, t->seed, t->o->episode,
 		f->episode, f->seed, f->failed_at + 1, f->drawn->len,
 		minimal->len, f->shrink_runs, f->shrink_seconds, f->repro_ok,
 		f->repro_n, f->repro_ok < f->repro_n ? " (flaky)" : "",
-		f->signature);
+		f->signature,
+		t->o->matrix ? t->o->matrix : "configs/torture.matrix",
+		t->kdef->name, t->variant->name, name);
 	g_string_append_printf(s, "description torture finding: %s\n",
 			       f->signature);
 	g_string_append_printf(s, "variants %s\n%s", t->variant->name,
