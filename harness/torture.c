@@ -489,6 +489,8 @@ static gpointer worker(gpointer data)
 			g_ptr_array_add(t->findings, f);
 			if (!t->o->keep_going)
 				t->stop = TRUE;
+		} else if (hh_spawn_interrupted()) {
+			t->stop = TRUE;
 		} else if (r->verdict == HH_V_ERROR || tr.broken) {
 			fprintf(stderr, "torture: episode %u: harness error, "
 				"stopping: %s\n", e, r->reason);
@@ -959,7 +961,9 @@ int hh_torture_run(const HhTortureOptions *o, char **run_dir_out)
 			shrink(&t, f);
 		written += f->scenario != NULL;
 	}
-	outcome = unique ? g_strdup_printf("found %u: %s", unique,
+	outcome = hh_spawn_interrupted() && !unique ?
+		  g_strdup_printf("interrupted after %u operations", t.ops_run) :
+		  unique ? g_strdup_printf("found %u: %s", unique,
 					   ((Finding *)t.findings->pdata[0])->signature) :
 		  g_strdup_printf("nothing in %u operations", t.ops_run);
 	fprintf(stderr, "torture %s: %u operation(s) in %u episode(s), %.0f s "
