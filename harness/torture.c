@@ -144,6 +144,7 @@ typedef struct {
 	guint episodes;
 	guint64 op_ms;		/* time inside episodes' steps */
 	gboolean stop;
+	guint errors_in_row;	/* episodes ending in a harness error */
 	GPtrArray *findings;	/* Finding* */
 	GPtrArray *cells;	/* Done*: archived when the run ends */
 } Torture;
@@ -491,10 +492,18 @@ static gpointer worker(gpointer data)
 				t->stop = TRUE;
 		} else if (hh_spawn_interrupted()) {
 			t->stop = TRUE;
-		} else if (r->verdict == HH_V_ERROR || tr.broken) {
+		} else if (tr.broken ||
+			   (r->verdict == HH_V_ERROR && ++t->errors_in_row >= 3)) {
 			fprintf(stderr, "torture: episode %u: harness error, "
 				"stopping: %s\n", e, r->reason);
 			t->stop = TRUE;
+		} else if (r->verdict == HH_V_ERROR) {
+			/* QEMU or the host hiccuped: not the kernel's fault,
+			 * not a finding; three in a row stop the run */
+			fprintf(stderr, "torture: episode %u: harness error "
+				"(%s), going on\n", e, r->reason);
+		} else {
+			t->errors_in_row = 0;
 		}
 		g_mutex_unlock(&t->lock);
 		trial_clear(&tr);
