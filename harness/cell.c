@@ -284,8 +284,11 @@ static gboolean check_once(Cell *c, const HhExpect *e, Window w, char **msg,
 				   e->kind == HH_EXP_CPU_STATE ? "cpu" :
 								 "block";
 
-		/* One STATE request serves every expectation of the step;
-		 * a wait (within=) asks again each time. */
+		/* One STATE request serves the step's expectations that
+		 * follow one another without a wait; a wait (within=) asks
+		 * again each time and the next expectation after it too (the
+		 * guest may still be settling: ACPI onlines a hot-added node
+		 * after its memory blocks appear). */
 		if (e->within_ms || !c->state) {
 			g_autoptr(HhAgentReply) r = hh_agent_state(
 				c->agent, c->spec->timeouts.request_ms, error);
@@ -295,10 +298,12 @@ static gboolean check_once(Cell *c, const HhExpect *e, Window w, char **msg,
 			if (!r)
 				return FALSE;
 			d = r->data ? g_bytes_get_data(r->data, &len) : "";
+			state = g_utf8_make_valid(d, len);
 			g_free(c->state);
-			c->state = g_utf8_make_valid(d, len);
+			c->state = e->within_ms ? NULL : g_strdup(state);
+		} else {
+			state = g_strdup(c->state);
 		}
-		state = g_strdup(c->state);
 		if (e->kind == HH_EXP_BLOCK_STATE) {
 			g_autofree char *zones = NULL;
 
@@ -357,6 +362,9 @@ static gboolean check_expect(Cell *c, const HhExpect *e, Window w,
 {
 	gint64 deadline = hh_now_ms() + e->within_ms;
 
+	/* after a wait, the guest is read afresh */
+	if (e->within_ms)
+		g_clear_pointer(&c->state, g_free);
 	while (TRUE) {
 		g_autofree char *m = NULL;
 
