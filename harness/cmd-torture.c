@@ -20,7 +20,8 @@ int hh_cmd_torture(int argc, char **argv)
 		  "a kernel of the matrix (configs/torture.matrix: emu, "
 		  "emu-debug, emu612, emu612-debug)", "NAME" },
 		{ "variant", 'V', 0, G_OPTION_ARG_STRING, &variant,
-		  "the machine (default torture-emu)", "NAME" },
+		  "the machine (default torture-emu; torture-emu-debug for a "
+		  "kernel with config=debug)", "NAME" },
 		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &matrix,
 		  "where the kernels are defined (default "
 		  "configs/torture.matrix)", "FILE" },

@@ -699,7 +699,7 @@ static gboolean setup(Torture *t, GError **error)
 {
 	const HhTortureOptions *o = t->o;
 	g_autofree char *vpath = NULL, *text = NULL, *sup = NULL;
-	const char *vname = o->variant ? o->variant : "torture-emu";
+	const char *vname = o->variant;
 
 	t->matrix_path = o->matrix ? hh_resolve_config(o->matrix) :
 				     hh_data_path("configs/torture.matrix");
@@ -724,6 +724,12 @@ static gboolean setup(Torture *t, GError **error)
 			    names->str);
 		return FALSE;
 	}
+	/* A debug kernel needs acpi=noirq under TCG (the variant says why) */
+	if (!vname)
+		vname = t->kdef->spec.configs &&
+			g_strv_contains((const char *const *)t->kdef->spec.configs,
+					"debug") ?
+			"torture-emu-debug" : "torture-emu";
 	vpath = g_strdup_printf("configs/variants/%s.variant", vname);
 	{
 		g_autofree char *p = hh_data_path(vpath);

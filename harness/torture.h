@@ -16,7 +16,8 @@
 typedef struct {
 	const char *matrix;	/* NULL: configs/torture.matrix */
 	const char *kernel;	/* a kernel of the matrix */
-	const char *variant;	/* NULL: torture-emu */
+	const char *variant;	/* NULL: torture-emu, or torture-emu-debug
+				 * for a kernel with config=debug */
 	guint64 seed;
 	gboolean seed_set;	/* else one from the clock, printed */
 	guint ops;		/* stop after this many; 0: no limit */
