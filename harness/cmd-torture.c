@@ -13,7 +13,7 @@ int hh_cmd_torture(int argc, char **argv)
 	g_autofree char *kernel = NULL, *variant = NULL, *matrix = NULL;
 	g_autofree char *seed = NULL, *time = NULL, *results = NULL;
 	g_autofree char *scenario_dir = NULL, *label = NULL, *accel = NULL;
-	gint ops = 0, jobs = 1, episode = 200, repro = 3;
+	gint ops = 0, jobs = 1, episode = 200, repro = 3, first = 0;
 	gboolean keep_going = FALSE, no_shrink = FALSE;
 	GOptionEntry entries[] = {
 		{ "kernel", 'k', 0, G_OPTION_ARG_STRING, &kernel,
@@ -33,6 +33,9 @@ int hh_cmd_torture(int argc, char **argv)
 		  "stop after this long (90s, 30m, 2h)", "DURATION" },
 		{ "episode", 'e', 0, G_OPTION_ARG_INT, &episode,
 		  "operations per guest before a fresh one (default 200)", "N" },
+		{ "first-episode", 0, 0, G_OPTION_ARG_INT, &first,
+		  "start at episode N (to run one again: with --ops of its "
+		  "length)", "N" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
 		  "guests at once (default 1)", "N" },
 		{ "results", 'r', 0, G_OPTION_ARG_FILENAME, &results,
@@ -95,7 +98,7 @@ int hh_cmd_torture(int argc, char **argv)
 	if (time && !hh_torture_parse_duration("--time", time, FALSE,
 						 &o.seconds, &err))
 		return hh_report_error(err);
-	if (ops < 0 || episode < 1 || jobs < 1 || repro < 1) {
+	if (ops < 0 || episode < 1 || jobs < 1 || repro < 1 || first < 0) {
 		fprintf(stderr, "hotplug-harness: --ops, --episode, -j and "
 			"--repro-runs take positive numbers\n");
 		return HH_EXIT_USAGE;
@@ -105,6 +108,7 @@ int hh_cmd_torture(int argc, char **argv)
 	o.matrix = matrix;
 	o.ops = (guint)ops;
 	o.episode = (guint)episode;
+	o.first_episode = (guint)first;
 	o.jobs = (guint)jobs;
 	o.results = results;
 	o.scenario_dir = scenario_dir;

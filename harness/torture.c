@@ -29,6 +29,7 @@
 #include "torture-model.h"
 #include "util.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +118,8 @@ typedef struct {
 	double shrink_seconds;
 	guint repro_ok, repro_n;
 	gboolean duplicate;
+	char *body;		/* the scenario text of the episode as it ran */
+	gboolean replayed;	/* its prefix failed again from the snapshot */
 } Finding;
 
 typedef struct {
@@ -174,6 +177,7 @@ static void finding_free(gpointer p)
 	g_free(f->signature);
 	g_free(f->dir);
 	g_free(f->scenario);
+	g_free(f->body);
 	g_free(f);
 }
 
@@ -480,6 +484,7 @@ static gpointer worker(gpointer data)
 			f->episode = e;
 			f->seed = seed;
 			f->drawn = g_array_ref(tr.drawn);
+			f->body = g_strdup(tr.body->str);
 			f->failed_at = tr.last_drawn;
 			f->signature = g_steal_pointer(&sig);
 			f->dir = g_strdup(dir);
@@ -600,17 +605,21 @@ static gboolean write_scenario(Torture *t, Finding *f, Shrink *sh,
 		"# Found by hotplug-harness torture on kernel '%s' (%s), "
 		"variant %s:\n"
 		"#   hotplug-harness torture --kernel %s --variant %s --seed %"
-		G_GUINT64_FORMAT " --episode %u\n"
+		G_GUINT64_FORMAT " --episode %u --first-episode %u --ops %u\n"
 		"# episode %u (seed %#" G_GINT64_MODIFIER "x) failed at "
 		"operation %u of the %u drawn;\n"
-		"# shrunk (ddmin) to %u operation(s) in %u run(s), %.0f s; "
-		"the shrunk sequence failed in %u of %u run(s)%s.\n"
+		"# %s to %u operation(s) in %u run(s), %.0f s; "
+		"the %s sequence failed in %u of %u run(s)%s.\n"
 		"# Failure: %s\n"
 		"# Reproduce: hotplug-harness run --matrix %s --only '%s/%s/%s'\n",
 		t->kdef->name, t->build->release, t->variant->name,
 		t->kdef->name, t->variant->name, t->seed, t->o->episode,
-		f->episode, f->seed, f->failed_at + 1, f->drawn->len,
-		minimal->len, f->shrink_runs, f->shrink_seconds, f->repro_ok,
+		f->episode, f->drawn->len, f->episode, f->seed,
+		f->failed_at + 1, f->drawn->len,
+		f->replayed ? "shrunk (ddmin)" : "NOT shrunk (it did not fail "
+		"again from the snapshot), kept", minimal->len,
+		f->shrink_runs, f->shrink_seconds,
+		f->replayed ? "shrunk" : "replayed", f->repro_ok,
 		f->repro_n, f->repro_ok < f->repro_n ? " (flaky)" : "",
 		f->signature,
 		t->o->matrix ? t->o->matrix : "configs/torture.matrix",
@@ -636,6 +645,8 @@ static gboolean write_scenario(Torture *t, Finding *f, Shrink *sh,
 	return TRUE;
 }
 
+#define REPLAYS 3
+
 static void shrink(Torture *t, Finding *f)
 {
 	Shrink sh = { .t = t, .f = f };
@@ -653,11 +664,23 @@ static void shrink(Torture *t, Finding *f)
 	fprintf(stderr, "torture: shrinking episode %u: %u operation(s) "
 		"drawn up to the failure (%s)\n", f->episode, sh.prefix->len,
 		f->signature);
-	/* The prefix first: the failure must reproduce from the snapshot. */
-	if (!try_plan(&sh, sh.prefix, FALSE)) {
-		fprintf(stderr, "torture: episode %u does not fail again when "
-			"replayed: not shrunk (see %s)\n", f->episode, f->dir);
+	/* The prefix first: the failure must reproduce from the snapshot
+	 * (a result the kernel may choose, or a workload's timing, can take
+	 * a replay elsewhere: up to REPLAYS tries). */
+	for (guint i = 0; i < REPLAYS && !f->replayed; i++)
+		f->replayed = !hh_spawn_interrupted() &&
+			      try_plan(&sh, sh.prefix, FALSE);
+	if (!f->replayed) {
+		fprintf(stderr, "torture: episode %u did not fail again in %u "
+			"replay(s): not shrunk (see %s)\n", f->episode, REPLAYS,
+			f->dir);
 		f->shrink_runs = sh.n;
+		f->repro_n = REPLAYS;
+		/* the episode as it ran is still the best reproducer */
+		g_free(sh.last_body);
+		sh.last_body = g_strdup(f->body);
+		if (!write_scenario(t, f, &sh, sh.prefix, &err))
+			fprintf(stderr, "torture: %s\n", err->message);
 		goto out;
 	}
 	minimal_idx = hh_ddmin(sh.prefix->len, still_fails, &sh, 0, &st);
@@ -881,6 +904,8 @@ static void write_summary(Torture *t, const char *start, double seconds,
 		json_builder_add_int_value(b, f->failed_at + 1);
 		json_builder_set_member_name(b, "duplicate");
 		json_builder_add_boolean_value(b, f->duplicate);
+		json_builder_set_member_name(b, "replayed");
+		json_builder_add_boolean_value(b, f->replayed);
 		json_builder_set_member_name(b, "shrunk_to");
 		json_builder_add_int_value(b, f->shrunk_len);
 		json_builder_set_member_name(b, "shrink_runs");
@@ -959,6 +984,7 @@ int hh_torture_run(const HhTortureOptions *o, char **run_dir_out)
 	make_snapshot(&t);
 	t.t0 = hh_now_ms();
 	t.deadline = o->seconds ? t.t0 + (gint64)o->seconds * 1000 : 0;
+	t.next_episode = o->first_episode;
 	threads = g_ptr_array_new();
 	for (guint j = 0; j < MAX(o->jobs, 1); j++)
 		g_ptr_array_add(threads, g_thread_new("hh-torture", worker, &t));
@@ -974,6 +1000,30 @@ int hh_torture_run(const HhTortureOptions *o, char **run_dir_out)
 		unique++;
 		if (!o->no_shrink && !hh_spawn_interrupted())
 			shrink(&t, f);
+		/* not reproducible from this episode: another episode that
+		 * failed the same way may be */
+		for (guint j = i + 1; j < t.findings->len && !o->no_shrink &&
+		     !f->replayed && !hh_spawn_interrupted(); j++) {
+			Finding *g = t.findings->pdata[j];
+
+			if (!g->duplicate || !g_str_equal(g->signature,
+							  f->signature))
+				continue;
+			fprintf(stderr, "torture: trying episode %u, which "
+				"failed the same way\n", g->episode);
+			g->duplicate = FALSE;
+			f->duplicate = TRUE;
+			shrink(&t, g);
+			if (!g->replayed) {
+				g->duplicate = TRUE;
+				f->duplicate = FALSE;
+				continue;
+			}
+			if (f->scenario)
+				g_remove(f->scenario);
+			g_clear_pointer(&f->scenario, g_free);
+			f = g;
+		}
 		written += f->scenario != NULL;
 	}
 	outcome = hh_spawn_interrupted() && !unique ?

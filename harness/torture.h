@@ -23,6 +23,7 @@ typedef struct {
 	guint ops;		/* stop after this many; 0: no limit */
 	guint seconds;		/* time budget; 0: none */
 	guint episode;		/* operations per episode (guest) */
+	guint first_episode;	/* start at this episode (to rerun one) */
 	guint jobs;		/* guests at once */
 	const char *results;	/* NULL: "results" */
 	const char *scenario_dir;	/* where findings go; NULL: run dir */
