@@ -27,10 +27,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "hh-protocol.h"
@@ -1569,8 +1571,68 @@ static void __attribute__((noreturn)) no_ports(void)
 		pause();	/* PID 1 must not exit */
 }
 
+/*
+ * hh-agent --workload MIB NODE SECONDS (torture's memory workload, see
+ * docs/torture.md): goes to the background at once, then holds MIB MiB of
+ * anonymous memory placed on NODE with mbind(2) and writes every page of
+ * it ten times a second for SECONDS, so that offlining a block has to
+ * migrate pages in use.  MPOL_PREFERRED, not MPOL_BIND: a task bound to a
+ * node whose only memory goes offline is rightly OOM-killed
+ * (CONSTRAINT_MEMORY_POLICY), which the first torture run found; if NODE
+ * has no memory the policy is refused and the memory comes from anywhere.
+ * A raw syscall: the agent has no libnuma.
+ */
+#define WL_MPOL_PREFERRED 1
+
+static int workload(int argc, char **argv)
+{
+	unsigned long mib, node, secs, mask[2] = { 0, 0 };
+	long page = sysconf(_SC_PAGESIZE);
+	struct timespec tick = { 0, 100000000 };
+	unsigned char *mem;
+	size_t len;
+	pid_t pid;
+	int fd;
+
+	if (argc != 5)
+		return 2;
+	mib = strtoul(argv[2], NULL, 10);
+	node = strtoul(argv[3], NULL, 10);
+	secs = strtoul(argv[4], NULL, 10);
+	if (!mib || mib > 1024 || node >= 8 * sizeof(mask) || secs > 3600)
+		return 2;
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid > 0)
+		return 0;	/* the step is done; the child works on */
+	setsid();
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	len = mib << 20;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		_exit(1);
+	mask[node / (8 * sizeof(long))] = 1UL << (node % (8 * sizeof(long)));
+	(void)syscall(SYS_mbind, mem, len, WL_MPOL_PREFERRED, mask,
+		      8 * sizeof(mask), 0);
+	for (unsigned long t = 0; t < secs * 10; t++) {
+		for (size_t off = 0; off < len; off += (size_t)page)
+			mem[off] = (unsigned char)(t + off / (size_t)page);
+		nanosleep(&tick, NULL);
+	}
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--workload"))
+		return workload(argc, argv);
 	ag.pid1 = getpid() == 1;
 	if (ag.pid1)
 		setup_pid1();

@@ -18,6 +18,15 @@ typedef struct {
 	guint shutdown_ms;
 } HhTimeouts;
 
+/* How the last step went, for a step source (HhCellSpec.next_step). */
+typedef struct {
+	gboolean passed;
+	gint err;		/* write/read: the guest's errno; else -1 */
+} HhCellStepOutcome;
+
+typedef const HhStep *(*HhCellNextStep)(gpointer data, guint idx,
+					const HhCellStepOutcome *last);
+
 typedef struct {
 	char *name;		/* kernel/variant/scenario */
 	char *kernel_name;
@@ -39,6 +48,13 @@ typedef struct {
 	guint repeat_index;
 	const char *host;	/* the host's label (several hosts), or NULL */
 	const GPtrArray *attempts;	/* char*: earlier tries on lost hosts */
+	/* Torture (torture.h): after the scenario's boot step, the steps
+	 * come one at a time from next_step(next_data, idx, how the last
+	 * went) until it returns NULL or a step fails; the MemTotal
+	 * baselines ("+SIZE") are taken for nodes 0..baseline_nodes-1. */
+	HhCellNextStep next_step;
+	gpointer next_data;
+	guint baseline_nodes;
 } HhCellSpec;
 
 /* Runs the cell, writes its files into spec->dir and returns the verdict.

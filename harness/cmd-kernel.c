@@ -11,6 +11,7 @@
 int hh_cmd_kernel(int argc, char **argv)
 {
 	g_autofree char *source = NULL, *patches = NULL, *fragments = NULL;
+	g_auto(GStrv) configs = NULL, extra = NULL;
 	gboolean no_patches = FALSE, quiet = FALSE;
 	gint jobs = 0;
 	GOptionEntry entries[] = {
@@ -25,6 +26,12 @@ int hh_cmd_kernel(int argc, char **argv)
 		{ "fragments", 'f', 0, G_OPTION_ARG_FILENAME, &fragments,
 		  "directory of *.config fragments (default configs/kernel)",
 		  "DIR" },
+		{ "config", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &configs,
+		  "merge the optional fragment configs/kernel/NAME.config too "
+		  "(debug); repeatable", "NAME" },
+		{ "extra-patch", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &extra,
+		  "apply this patch after the series (a planted bug); "
+		  "repeatable", "FILE" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
 		  "make -j (default: number of CPUs)", "N" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
@@ -57,6 +64,8 @@ int hh_cmd_kernel(int argc, char **argv)
 				     hh_data_path("kernel-patches/6.1");
 	spec.fragments_dir = fragments ? g_steal_pointer(&fragments) :
 					 hh_data_path("configs/kernel");
+	spec.configs = g_steal_pointer(&configs);
+	spec.extra_patches = g_steal_pointer(&extra);
 	spec.jobs = jobs > 0 ? (guint)jobs : 0;
 	spec.quiet = quiet;
 	b = hh_kernel_build(&spec, &err);

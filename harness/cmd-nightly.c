@@ -14,6 +14,7 @@
 #include "paths.h"
 #include "report.h"
 #include "run.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,12 +42,42 @@ static gboolean write_reports(HhArchive *a, const char *run_id,
 	return TRUE;
 }
 
+/* The torture part of the nightly job: every finding is shrunk and its
+ * scenario printed; one makes the job fail. */
+static int nightly_torture(const HhRunOptions *ro, const char *results,
+			   const char *kernel, guint secs, gint jobs,
+			   gboolean bad)
+{
+	HhTortureOptions to;
+	int code;
+
+	if (!secs)
+		return bad ? HH_EXIT_FAILURES : HH_EXIT_OK;
+	hh_torture_options_init(&to);
+	to.kernel = kernel ? kernel : "emu-debug";
+	to.seconds = secs;
+	to.results = results;
+	to.keep_going = TRUE;
+	to.label = "nightly";
+	to.accel = ro->accel;
+	to.jobs = jobs > 0 ? (guint)jobs : 1;
+	fprintf(stderr, "nightly: torture on %s for %u s\n", to.kernel, secs);
+	code = hh_torture_run(&to, NULL);
+	if (code == HH_EXIT_FAILURES)
+		fprintf(stderr, "nightly: torture found something (the "
+			"scenarios are printed above)\n");
+	if (code != HH_EXIT_OK && code != HH_EXIT_FAILURES)
+		return code;
+	return bad || code ? HH_EXIT_FAILURES : HH_EXIT_OK;
+}
+
 int hh_cmd_nightly(int argc, char **argv)
 {
 	g_autofree char *matrix = NULL, *results = NULL, *accel = NULL;
 	g_autofree char *boot = NULL, *run_dir = NULL, *run_id = NULL;
 	g_autofree char *backend = NULL, *connect = NULL, *hosts = NULL;
 	g_autofree char *report = NULL, *db = NULL, *base = NULL;
+	g_autofree char *torture_time = NULL, *torture_kernel = NULL;
 	gint jobs = 0, history = 10, repeat = 2;
 	gboolean quiet = FALSE, bad = FALSE;
 	GOptionEntry entries[] = {
@@ -75,13 +106,20 @@ int hh_cmd_nightly(int argc, char **argv)
 		  "N" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
 		  "no build progress", NULL },
+		{ "torture-time", 0, 0, G_OPTION_ARG_STRING, &torture_time,
+		  "then torture for this long (default 30m; 0: no torture)",
+		  "DURATION" },
+		{ "torture-kernel", 0, 0, G_OPTION_ARG_STRING, &torture_kernel,
+		  "the kernel of configs/torture.matrix to torture (default "
+		  "emu-debug)", "NAME" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(
-		"- the nightly job: run, archive, report, compare");
+		"- the nightly job: run, archive, report, compare, torture");
 	g_autoptr(GError) err = NULL;
 	g_autoptr(HhArchive) a = NULL;
 	HhRunOptions ro;
+	guint torture_secs = 30 * 60;
 	int code, run_code;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -91,9 +129,13 @@ int hh_cmd_nightly(int argc, char **argv)
 		"kcidb.json, results.ktap, compare.txt,\ncompare.json, "
 		"compare-junit.xml) and prints the comparison with the last\n"
 		"complete nightly run of the same matrix.\n\n"
+		"Then runs 'hotplug-harness torture --keep-going' on the "
+		"emulator kernel\nwith configs/kernel/debug.config for "
+		"--torture-time (docs/torture.md).\n\n"
 		"Exit status: 0 nothing new is broken (known failures are "
-		"fine), 1 a regression\nor a new crash title, 2 the run or a "
-		"report could not be made, 128+N signal.");
+		"fine), 1 a regression,\na new crash title or a torture "
+		"finding, 2 the run or a report could not be\nmade, 128+N "
+		"signal.");
 	if (!hh_parse_options(ctx, &argc, &argv, &code))
 		return code;
 	if (argc > 1) {
@@ -131,6 +173,10 @@ int hh_cmd_nightly(int argc, char **argv)
 			"expected one of %s\n", backend, hh_vm_backend_names());
 		return HH_EXIT_USAGE;
 	}
+	if (torture_time &&
+	    !hh_torture_parse_duration("--torture-time", torture_time, TRUE,
+				       &torture_secs, &err))
+		return hh_report_error(err);
 	run_code = hh_run_matrix(&ro, &run_dir);
 	if (!run_dir || run_code >= 128 ||
 	    (run_code != HH_EXIT_OK && run_code != HH_EXIT_FAILURES))
@@ -150,7 +196,8 @@ int hh_cmd_nightly(int argc, char **argv)
 		printf("nightly %s: first complete nightly run of %s, nothing to "
 		       "compare with; it is the baseline of the next one\n",
 		       run_id, matrix);
-		return HH_EXIT_OK;
+		return nightly_torture(&ro, results, torture_kernel,
+				       torture_secs, jobs, FALSE);
 	}
 	{
 		g_autofree char *txt = g_build_filename(report, "compare.txt", NULL);
@@ -168,5 +215,6 @@ int hh_cmd_nightly(int argc, char **argv)
 	if (bad)
 		fprintf(stderr, "nightly: %s has regressions or new crash titles "
 				"against %s\n", run_id, base);
-	return bad ? HH_EXIT_FAILURES : HH_EXIT_OK;
+	return nightly_torture(&ro, results, torture_kernel, torture_secs, jobs,
+			       bad);
 }

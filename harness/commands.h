@@ -34,6 +34,7 @@ int hh_cmd_compare(int argc, char **argv);
 int hh_cmd_nightly(int argc, char **argv);
 int hh_cmd_bisect(int argc, char **argv);
 int hh_cmd_bisect_step(int argc, char **argv);
+int hh_cmd_torture(int argc, char **argv);
 
 /* Compares two runs and prints (or writes to out) the comparison in
  * format (text, json, junit); *bad: regressions or new crash titles. */

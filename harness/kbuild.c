@@ -36,6 +36,8 @@ void hh_kernel_spec_clear(HhKernelSpec *spec)
 	g_clear_pointer(&spec->source, g_free);
 	g_clear_pointer(&spec->patches_dir, g_free);
 	g_clear_pointer(&spec->fragments_dir, g_free);
+	g_clear_pointer(&spec->configs, g_strfreev);
+	g_clear_pointer(&spec->extra_patches, g_strfreev);
 }
 
 void hh_kernel_build_free(HhKernelBuild *b)
@@ -179,8 +181,21 @@ static gint cmp_paths(gconstpointer a, gconstpointer b)
 	return g_strcmp0(*(char *const *)a, *(char *const *)b);
 }
 
-/* Appends the .config files of dir, sorted, to out. */
-static gboolean add_fragments(GPtrArray *out, const char *dir, GError **error)
+#define OPTIONAL_MARK "# hh: optional"
+
+/* Is the fragment at path one that is merged only when asked for? */
+static gboolean fragment_optional(const char *path)
+{
+	g_autofree char *text = NULL;
+
+	return g_file_get_contents(path, &text, NULL, NULL) &&
+	       g_str_has_prefix(text, OPTIONAL_MARK);
+}
+
+/* Appends the .config files of dir, sorted, to out: the optional ones
+ * only if named in configs (each of which must be one). */
+static gboolean add_fragments(GPtrArray *out, const char *dir, char **configs,
+			      GError **error)
 {
 	g_autoptr(GDir) d = g_dir_open(dir, 0, error);
 	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
@@ -190,9 +205,30 @@ static gboolean add_fragments(GPtrArray *out, const char *dir, GError **error)
 		g_prefix_error(error, "kernel config fragments: ");
 		return FALSE;
 	}
+	for (guint i = 0; configs && configs[i]; i++) {
+		g_autofree char *file = g_strdup_printf("%s.config", configs[i]);
+		g_autofree char *path = g_build_filename(dir, file, NULL);
+
+		if (strchr(configs[i], '/') || !fragment_optional(path)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "kernel config '%s': no optional fragment "
+				    "%s (its first line must be '"
+				    OPTIONAL_MARK "')", configs[i], path);
+			return FALSE;
+		}
+	}
 	while ((name = g_dir_read_name(d))) {
-		if (g_str_has_suffix(name, ".config"))
-			g_ptr_array_add(found, g_build_filename(dir, name, NULL));
+		g_autofree char *path = NULL, *stem = NULL;
+
+		if (!g_str_has_suffix(name, ".config"))
+			continue;
+		path = g_build_filename(dir, name, NULL);
+		stem = g_strndup(name, strlen(name) - strlen(".config"));
+		if (fragment_optional(path) &&
+		    !(configs && g_strv_contains((const char *const *)configs,
+						 stem)))
+			continue;
+		g_ptr_array_add(found, g_steal_pointer(&path));
 	}
 	g_ptr_array_sort(found, cmp_paths);
 	for (guint i = 0; i < found->len; i++)
@@ -203,16 +239,25 @@ static gboolean add_fragments(GPtrArray *out, const char *dir, GError **error)
 GPtrArray *hh_kernel_fragments(const char *dir, const char *patches_dir,
 			       guint n_patches, GError **error)
 {
+	return hh_kernel_fragments_with(dir, NULL, patches_dir, n_patches,
+					error);
+}
+
+GPtrArray *hh_kernel_fragments_with(const char *dir, char **configs,
+				    const char *patches_dir, guint n_patches,
+				    GError **error)
+{
 	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
 
-	if (!add_fragments(out, dir, error))
+	if (!add_fragments(out, dir, configs, error))
 		return NULL;
 	if (!out->len) {
 		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
 			    "no *.config fragment in '%s'", dir);
 		return NULL;
 	}
-	if (patches_dir && n_patches && !add_fragments(out, patches_dir, error))
+	if (patches_dir && n_patches &&
+	    !add_fragments(out, patches_dir, NULL, error))
 		return NULL;
 	return g_steal_pointer(&out);
 }
@@ -262,8 +307,19 @@ static gboolean make_plan(const HhKernelSpec *spec, Plan *p, GError **error)
 		g_ptr_array_new_with_free_func(g_free);
 	if (!p->patches)
 		return FALSE;
-	p->fragments = hh_kernel_fragments(spec->fragments_dir, p->patches_dir,
-				      p->patches->len, error);
+	for (guint i = 0; spec->extra_patches && spec->extra_patches[i]; i++) {
+		const char *x = spec->extra_patches[i];
+
+		if (!g_file_test(x, G_FILE_TEST_IS_REGULAR)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "extra patch '%s' does not exist", x);
+			return FALSE;
+		}
+		g_ptr_array_add(p->patches, g_canonicalize_filename(x, NULL));
+	}
+	p->fragments = hh_kernel_fragments_with(spec->fragments_dir,
+						spec->configs, p->patches_dir,
+						p->patches->len, error);
 	if (!p->fragments)
 		return FALSE;
 

@@ -11,6 +11,10 @@ typedef struct {
 	char *source;		/* tarball or directory; NULL: the default */
 	char *patches_dir;	/* directory with a series file; NULL: none */
 	char *fragments_dir;	/* configs/kernel */
+	char **configs;		/* optional fragments of fragments_dir to
+				 * merge too, by name ("debug"); or NULL */
+	char **extra_patches;	/* patch files applied after the series
+				 * (a test's planted bug); or NULL */
 	guint jobs;		/* make -j; 0: number of CPUs */
 	gboolean quiet;		/* no progress lines on stderr */
 } HhKernelSpec;
@@ -37,9 +41,15 @@ GPtrArray *hh_kernel_series(const char *patches_dir, GError **error);
 
 /* The fragments to merge: DIR's *.config (sorted; at least one), then
  * PATCHES_DIR's own (options only a patched kernel knows) when n_patches
- * patches are applied. */
+ * patches are applied.  A fragment whose first line is "# hh: optional"
+ * (configs/kernel/debug.config) is merged only when asked for. */
 GPtrArray *hh_kernel_fragments(const char *dir, const char *patches_dir,
 			       guint n_patches, GError **error);
+/* The same, with the optional fragments named in configs (NULL: none);
+ * a name that is not an optional fragment of DIR is an error. */
+GPtrArray *hh_kernel_fragments_with(const char *dir, char **configs,
+				    const char *patches_dir, guint n_patches,
+				    GError **error);
 
 /*
  * Configures and builds a bzImage in the tree src with objects in build

@@ -27,6 +27,8 @@ static const HhCommand commands[] = {
 	  hh_cmd_bisect },
 	{ "bisect-step", "test one commit, for 'git bisect run'",
 	  hh_cmd_bisect_step },
+	{ "torture", "random hotplug sequences checked against a model, "
+	  "shrunk to a scenario", hh_cmd_torture },
 };
 
 /*

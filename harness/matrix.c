@@ -175,6 +175,22 @@ static gboolean load_kernels(HhMatrix *m, GKeyFile *kf, GError **error)
 		k->spec.patches_dir = !patches || g_str_equal(patches, "none") ?
 			NULL : hh_resolve_config(patches);
 		k->spec.fragments_dir = hh_data_path("configs/kernel");
+		/* config=debug: optional fragments of configs/kernel;
+		 * extra-patches=FILE;...: applied after the series. */
+		k->spec.configs = g_key_file_get_string_list(kf, group, "config",
+							     NULL, NULL);
+		{
+			g_auto(GStrv) extra = g_key_file_get_string_list(
+				kf, group, "extra-patches", NULL, NULL);
+
+			for (guint j = 0; extra && extra[j]; j++) {
+				char *r = hh_resolve_config(g_strstrip(extra[j]));
+
+				g_free(extra[j]);
+				extra[j] = r;
+			}
+			k->spec.extra_patches = g_steal_pointer(&extra);
+		}
 		g_ptr_array_add(m->kernels, k);
 	}
 	return TRUE;

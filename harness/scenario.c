@@ -566,10 +566,17 @@ static HhExpect *parse_expect(Line *l, const char *kw, const char *raw)
 
 /* ---- actions ---- */
 
+/* "ok" or an errno name for write/read; -1 if it is neither. */
+static gint result_word(const char *w)
+{
+	return g_str_equal(w, "ok") ? 0 : hh_errno_from_name(w) > 0 ?
+					   hh_errno_from_name(w) : -1;
+}
+
 static gboolean parse_result(Line *l, HhStep *s)
 {
 	Token *t = peek(l);
-	const char *w;
+	const char *w, *bar;
 	guint col;
 
 	if (!t || !g_str_equal(t->text, "->"))
@@ -579,7 +586,19 @@ static gboolean parse_result(Line *l, HhStep *s)
 	w = word(l, s->kind == HH_ACT_RUN ? "ok or exit=N" : "ok or an errno name like EINVAL");
 	if (!w)
 		return FALSE;
-	if (g_str_equal(w, "ok")) {
+	bar = s->kind != HH_ACT_RUN ? strchr(w, '|') : NULL;
+	if (bar) {
+		/* "-> ok|EBUSY": either result passes (what torture writes
+		 * for an operation the kernel may refuse). */
+		g_autofree char *first = g_strndup(w, bar - w);
+
+		s->expect_errno = result_word(first);
+		s->also_errno = result_word(bar + 1);
+		if (s->expect_errno < 0 || s->also_errno < 0 ||
+		    strchr(bar + 1, '|'))
+			return syntax(l, col, "expected two results like "
+				      "ok|EBUSY, got '%s'", w);
+	} else if (g_str_equal(w, "ok")) {
 		s->expect_errno = 0;
 		s->expect_exit = 0;
 	} else if (s->kind == HH_ACT_RUN && g_str_has_prefix(w, "exit=")) {
@@ -699,6 +718,7 @@ static HhStep *new_step(HhActionKind kind, guint line, const char *raw)
 	s->node = -1;
 	s->socket = -1;
 	s->expect_exit = 0;
+	s->also_errno = -1;
 	s->timeout_ms = 30000;
 	s->expects = g_ptr_array_new_with_free_func(expect_free);
 	return s;

@@ -73,6 +73,8 @@ typedef struct {
 	char **argv;		/* run */
 	guint timeout_ms;	/* run: the command's own limit */
 	gint expect_errno;	/* write/read: 0 = success */
+	gint also_errno;	/* write/read: a second result that passes
+				 * ("-> ok|EBUSY"); -1: none */
 	gint expect_exit;	/* run: -1 = any */
 	gboolean expect_refused;	/* device-del, vcpu-del: "-> refused" */
 	char *id;		/* device id */
