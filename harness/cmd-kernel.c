@@ -11,7 +11,7 @@
 int hh_cmd_kernel(int argc, char **argv)
 {
 	g_autofree char *source = NULL, *patches = NULL, *fragments = NULL;
-	gboolean no_patches = FALSE, quiet = FALSE;
+	gboolean no_patches = FALSE, quiet = FALSE, distro = FALSE;
 	gint jobs = 0;
 	GOptionEntry entries[] = {
 		{ "source", 's', 0, G_OPTION_ARG_FILENAME, &source,
@@ -25,6 +25,9 @@ int hh_cmd_kernel(int argc, char **argv)
 		{ "fragments", 'f', 0, G_OPTION_ARG_FILENAME, &fragments,
 		  "directory of *.config fragments (default configs/kernel)",
 		  "DIR" },
+		{ "distro", 0, 0, G_OPTION_ARG_NONE, &distro,
+		  "also merge " HH_DISTRO_FRAGMENT " (kernels that boot a "
+		  "Debian image)", NULL },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
 		  "make -j (default: number of CPUs)", "N" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
@@ -59,6 +62,7 @@ int hh_cmd_kernel(int argc, char **argv)
 					 hh_data_path("configs/kernel");
 	spec.jobs = jobs > 0 ? (guint)jobs : 0;
 	spec.quiet = quiet;
+	spec.distro = distro;
 	b = hh_kernel_build(&spec, &err);
 	hh_kernel_spec_clear(&spec);
 	if (!b)

@@ -28,6 +28,11 @@ typedef struct {
 	const char *transcript;	/* the backend's control transcript (file) */
 	HhAccel accel;		/* resolved: TCG or KVM, never AUTO */
 	const char *restore_from;	/* NULL, or a state saved by save_state */
+	/* A distro image (image.h): the base qcow2, never written (part of
+	 * the machine's identity), and the VM's own throwaway overlay on it
+	 * (per VM, like console_log), its virtio-blk root disk. */
+	const char *image;
+	const char *disk;
 } HhVmConfig;
 
 typedef struct _HhVm HhVm;
