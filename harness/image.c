@@ -236,9 +236,14 @@ char *hh_image_mirror_from_sources(const char *text)
 		} else {
 			continue;
 		}
-		for (guint j = 0; w[j] && !url; j++) {
-			if (!*w[j] || w[j][0] == '[')	/* deb [opts] url */
+		for (guint j = 0, opts = 0; w[j] && !url; j++) {
+			/* deb [arch=amd64 signed-by=...] url */
+			if (w[j][0] == '[')
+				opts = 1;
+			if (opts || !*w[j]) {
+				opts = opts && !strchr(w[j], ']');
 				continue;
+			}
 			url = w[j];
 		}
 		if (url && (g_str_has_prefix(url, "http://") ||
@@ -547,6 +552,21 @@ static char *install_selftests(const HhImageSpec *spec, GError **error)
 			g_prefix_error(error, "selftests install (log %s; it "
 				       "needs rsync): ", log);
 			goto fail;
+		}
+	}
+	/* The runner kills a test after 45 s unless its directory's settings
+	 * file says otherwise: under TCG mem-on-off-test.sh alone takes
+	 * 17-60 s.  The scenario's selftest timeout is the real bound. */
+	{
+		g_auto(GStrv) targets = g_strsplit(HH_SELFTEST_TARGETS, " ", -1);
+
+		for (guint i = 0; targets[i]; i++) {
+			g_autofree char *set = g_build_filename(
+				inst, targets[i], "settings", NULL);
+
+			if (!g_file_set_contents(set, "timeout=3600\n", -1,
+						 error))
+				goto fail;
 		}
 	}
 	hh_rm_rf(tmp, NULL);

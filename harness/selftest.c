@@ -158,8 +158,12 @@ GPtrArray *hh_selftest_parse(const char *output)
 				/* a second header line: same case */
 				g_autofree char *more = g_strstrip(
 					g_strdup(l));
-				char *name = g_strdup_printf("%s; %s",
-							     cur->name, more);
+				char *name;
+
+				if (g_str_has_suffix(more, ":"))
+					more[strlen(more) - 1] = 0;
+				name = g_strdup_printf("%s; %s", cur->name,
+						       more);
 
 				g_free(cur->name);
 				cur->name = name;
