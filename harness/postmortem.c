@@ -92,7 +92,12 @@ static gboolean read_journal(guestfs_h *g, const char *dir, HhPostmortem *pm,
 		g_string_append(out, line);
 		g_string_append_c(out, '\n');
 		pm->entries++;
-		if (msg && strstr(msg, "hh-mark: ")) {
+		/* journald takes "hh-mark" of a /dev/kmsg write from user
+		 * space for its syslog identifier */
+		if (msg && ident && g_str_equal(ident, "hh-mark")) {
+			g_free(pm->last_mark);
+			pm->last_mark = g_strdup_printf("hh-mark: %s", msg);
+		} else if (msg && strstr(msg, "hh-mark: ")) {
 			g_free(pm->last_mark);
 			pm->last_mark = g_strdup(strstr(msg, "hh-mark: "));
 		}
