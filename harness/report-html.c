@@ -754,12 +754,14 @@ static void postmortem_section(GString *o, HhRepCell *c, const char *root)
 		g_autofree char *href = cell_file_href(root, c->cell->dir,
 						       "journal.log");
 
-		hh_markup_printf(o, "<li><a href=\"%s\">journal.log</a>: "
-				 "%" G_GINT64_FORMAT " journal entries read "
-				 "from the cell's disk in %.1f s</li>\n", href,
-				 json_object_get_int_member(pm, "journal_entries"),
-				 json_object_get_double_member_with_default(
-					 pm, "seconds", 0));
+		/* hh_markup_printf takes %s, %u and %d only */
+		hh_markup_printf(o, "<li><a href=\"%s\">journal.log</a>: ",
+				 href);
+		g_string_append_printf(o, "%" G_GINT64_FORMAT " journal entries "
+				       "read from the cell's disk in %.1f s</li>\n",
+				       json_object_get_int_member(pm, "journal_entries"),
+				       json_object_get_double_member_with_default(
+					       pm, "seconds", 0));
 	}
 	if (json_object_has_member(pm, "gap") &&
 	    !json_object_get_null_member(pm, "gap")) {

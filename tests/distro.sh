@@ -94,6 +94,8 @@ fault_scenario distro-planted \
 	"collect /etc/fstab" \
 	"collect /no/such/file" \
 	"dimm-add dimm1 1G node=1" \
+	"file /sys/devices/system/node/online == \"0-1\" within=30s" \
+	"udev-settle" \
 	"node 1 memtotal 2G within=20s"
 "$HH" run --quiet --matrix "$HH_DATADIR/configs/distro.matrix" \
 	--only 'stock/debian-numa2/distro-planted' --results "$tmp/planted" \
@@ -161,6 +163,8 @@ else
 		"variants debian-imported" \
 		"file /proc/cmdline =~ \"root=/dev/vda1 \"" \
 		"dimm-add dimm1 1G node=1" \
+		"file /sys/devices/system/node/online == \"0-1\" within=30s" \
+		"udev-settle" \
 		"block 39 online within=30s" \
 		"run bash -c \"numactl --hardware | grep -qx 'node 1 size: 1024 MB'\""
 	"$HH" run --quiet --boot cold --matrix "$HH_DATADIR/configs/distro.matrix" \
