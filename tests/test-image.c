@@ -127,7 +127,8 @@ static void test_open_and_cmdline(void)
 	g_assert_cmpstr(img->root, ==, "/dev/vda1");
 	cmdline = hh_image_cmdline(img);
 	g_assert_true(g_str_has_prefix(cmdline,
-				       "root=/dev/vda1 rw rootfstype=ext4 "));
+				       "root=/dev/vda1 rw rootfstype=ext4 "
+				       "no_timer_check "));
 	g_assert_nonnull(strstr(cmdline, "systemd.mask=modprobe@.service"));
 	hh_rm_rf(dir, NULL);
 }
