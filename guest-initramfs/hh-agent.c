@@ -10,6 +10,11 @@
  *
  * When not PID 1 (host-side testing) it takes --ports CTRL LOG and
  * --kmsg PATH, and mounts nothing and powers nothing off.
+ *
+ * With --system it is a service of the guest's own init (systemd on a
+ * distro image, see docs/distro.md): it writes MARKs to /dev/kmsg as PID 1
+ * does, mounts nothing, and on POWEROFF exits 0 (its unit's SuccessAction
+ * powers the guest off, with the file systems unmounted).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -59,6 +64,7 @@
 
 struct agent {
 	bool pid1;
+	bool system;		/* --system: a service of the guest's init */
 	const char *ctl_path;	/* test mode */
 	const char *log_path;
 	const char *kmsg_path;
@@ -973,7 +979,7 @@ static int write_mark(const uint8_t *text, size_t len)
 	static const char prefix[] = "hh-mark: ";
 	char *line = (char *)data_buf;
 	size_t n = sizeof(prefix) - 1;
-	int fd = ag.pid1 ? ag.kmsg_wfd : STDERR_FILENO;
+	int fd = ag.pid1 || ag.system ? ag.kmsg_wfd : STDERR_FILENO;
 	ssize_t done;
 
 	if (fd < 0)
@@ -1233,8 +1239,9 @@ static void power_off(void)
 static void do_poweroff(const struct request *rq)
 {
 	reply_errno(rq->id, 0);
-	if (ag.pid1)
-		agent_log("powering off");
+	if (ag.pid1 || ag.system)
+		agent_log(ag.pid1 ? "powering off" :
+			  "exiting: the unit's SuccessAction powers off");
 	kmsg_flush();
 	if (!ag.pid1)
 		exit(0);
@@ -1449,10 +1456,20 @@ static void setup_pid1(void)
 	enable_devkmsg();
 }
 
+/* A service of systemd: the file systems are there already. */
+static void setup_system(void)
+{
+	ag.kmsg_wfd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	agent_log("started as a service");
+	if (setenv("PATH", AGENT_PATH, 1) < 0)
+		agent_log("setenv PATH: %s", strerror(errno));
+	enable_devkmsg();
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage (not as PID 1): hh-agent [--ports CTRL LOG] "
-			"[--kmsg PATH]\n");
+	fprintf(stderr, "usage (not as PID 1): hh-agent [--system] "
+			"[--ports CTRL LOG] [--kmsg PATH]\n");
 	return 2;
 }
 
@@ -1462,6 +1479,8 @@ static int parse_args(int argc, char **argv)
 		if (!strcmp(argv[i], "--ports") && i + 2 < argc) {
 			ag.ctl_path = argv[++i];
 			ag.log_path = argv[++i];
+		} else if (!strcmp(argv[i], "--system")) {
+			ag.system = true;
 		} else if (!strcmp(argv[i], "--kmsg") && i + 1 < argc) {
 			ag.kmsg_path = argv[++i];
 		} else {
@@ -1560,8 +1579,9 @@ static void __attribute__((noreturn)) no_ports(void)
 	int fd;
 
 	if (!ag.pid1) {
-		write_quiet(STDERR_FILENO, msg, sizeof(msg) - 1);
-		exit(1);
+		write_quiet(ag.system ? ag.kmsg_wfd : STDERR_FILENO, msg,
+			    sizeof(msg) - 1);
+		exit(1);	/* --system: the unit's FailureAction */
 	}
 	write_quiet(ag.kmsg_wfd, msg, sizeof(msg) - 1);
 	fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
@@ -1638,6 +1658,8 @@ int main(int argc, char **argv)
 		setup_pid1();
 	else if (parse_args(argc, argv))
 		return 2;
+	if (ag.system)
+		setup_system();
 	setup_signals();
 	open_kmsg();
 	if (!open_ports())

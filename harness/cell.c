@@ -14,6 +14,8 @@
 #include "agent-client.h"
 #include "hh-error.h"
 #include "kconfig.h"
+#include "postmortem.h"
+#include "selftest.h"
 #include "snapshot.h"
 #include "spawn.h"
 #include "util.h"
@@ -48,6 +50,7 @@ typedef struct {
 	gint last_errno;	/* of the last write/read, else -1 */
 	char *state;		/* the agent's STATE since the step's action,
 				 * shared by the step's expectations */
+	char *disk;		/* a distro cell's throwaway overlay */
 } Cell;
 
 /* Ends the phase running now and begins name (NULL: none). */
@@ -441,6 +444,66 @@ static gboolean do_removal(Cell *c, const HhStep *s, char **msg,
 	return FALSE;
 }
 
+/* The selftest's output goes to selftest-COLLECTION-TEST.log; each case
+ * becomes a step of its own (text "selftest TEST: CASE"), before the
+ * selftest's step, which fails if a case failed. */
+static gboolean run_selftest(Cell *c, const HhStep *s, char **msg,
+			     GError **error)
+{
+	guint t = c->spec->timeouts.request_ms;
+	g_autoptr(HhAgentReply) r = hh_agent_exec(
+		c->agent, (const char *const *)s->argv, s->timeout_ms,
+		s->timeout_ms + MIN(t, EXEC_REPLY_GRACE_MS), error);
+	g_autofree char *name = NULL, *log = NULL, *out = NULL;
+	g_autoptr(GPtrArray) cases = NULL;
+	guint failed = 0, skipped = 0;
+	const char *first = NULL;
+	gsize len = 0;
+	const char *d;
+
+	if (!r)
+		return FALSE;
+	d = r->data ? g_bytes_get_data(r->data, &len) : "";
+	out = g_utf8_make_valid(d, len);
+	name = g_strdup_printf("selftest-%s.log", s->value);
+	for (char *p = name; *p; p++)
+		if (*p == ':' || *p == '/')
+			*p = '-';
+	log = g_build_filename(c->spec->dir, name, NULL);
+	hh_write_file(log, out, -1, NULL);
+	cases = hh_selftest_parse(out);
+	for (guint i = 0; i < cases->len; i++) {
+		HhSelftestCase *k = cases->pdata[i];
+		HhStepResult *o = g_new0(HhStepResult, 1);
+
+		o->line = s->line;
+		o->text = g_strdup_printf("selftest %s: %s", s->value, k->name);
+		o->verdict = k->verdict;
+		o->message = g_strdup(k->message);
+		o->matches = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(c->outcomes, o);
+		failed += k->verdict == HH_V_FAIL;
+		skipped += k->verdict == HH_V_SKIP;
+		if (k->verdict == HH_V_FAIL && !first)
+			first = o->text;
+	}
+	if (r->flags & HHP_FLAG_TIMED_OUT) {
+		*msg = g_strdup_printf("selftest killed after %u ms (output in "
+				       "%s)", s->timeout_ms, name);
+		return FALSE;
+	}
+	if (failed) {
+		*msg = g_strdup_printf("%u of %u case(s) failed, first: %s "
+				       "(output in %s)", failed, cases->len,
+				       first, name);
+		return FALSE;
+	}
+	*msg = g_strdup_printf("%u case(s): %u passed, %u skipped (output in "
+			       "%s)", cases->len, cases->len - skipped, skipped,
+			       name);
+	return TRUE;
+}
+
 static gboolean do_action(Cell *c, const HhStep *s, char **msg,
 			  GError **error)
 {
@@ -470,6 +533,9 @@ static gboolean do_action(Cell *c, const HhStep *s, char **msg,
 				       s->also_errno >= 0 ?
 					       hh_errno_name(s->also_errno) : "");
 		return FALSE;
+	case HH_ACT_SELFTEST:
+		return run_selftest(c, s, msg, error);
+	case HH_ACT_UDEV_SETTLE:
 	case HH_ACT_RUN:
 		/* The agent kills the command at its timeout and answers at
 		 * once: a reply later than that means a hung guest. */
@@ -597,7 +663,11 @@ error:
 
 char *hh_cell_cmdline(const HhCellSpec *spec)
 {
-	return g_strstrip(g_strdup_printf("%s %s", HH_BASE_CMDLINE,
+	g_autofree char *root = spec->image ? hh_image_cmdline(spec->image) :
+					      NULL;
+
+	return g_strstrip(g_strdup_printf("%s %s %s", HH_BASE_CMDLINE,
+					  root ? root : "",
 					  spec->variant->cmdline));
 }
 
@@ -621,7 +691,9 @@ void hh_cell_vm_config(const HhCellSpec *spec, HhVmConfig *cfg,
 {
 	*cmdline = hh_cell_cmdline(spec);
 	*cfg = (HhVmConfig){
-		.kernel = spec->bzimage, .initrd = spec->initrd,
+		.kernel = spec->bzimage,
+		.initrd = spec->image ? NULL : spec->initrd,
+		.image = spec->image ? spec->image->path : NULL,
 		.cmdline = *cmdline, .variant = spec->variant,
 		.accel = spec->accel,
 	};
@@ -676,6 +748,19 @@ static gboolean start_guest(Cell *c, const char *run_dir,
 	cfg.restore_from = restore_from;
 	if (restore_from && spec->snapshot && spec->snapshot->ram_files)
 		cfg.ram_dir = spec->snapshot->dir;
+	if (cfg.image) {
+		/* the base is never written; a restored cell's disk goes on
+		 * from the group's disk at the save */
+		const char *base = restore_from && spec->snapshot ?
+				   spec->snapshot->disk : cfg.image;
+
+		g_free(c->disk);
+		c->disk = g_build_filename(run_dir, "disk.qcow2", NULL);
+		unlink(c->disk);
+		if (!hh_image_overlay(base, c->disk, error))
+			return FALSE;
+		cfg.disk = c->disk;
+	}
 	/* A restored cell's console starts with the group's boot console,
 	 * as a cold boot's would. */
 	if (restore_from && spec->snapshot) {
@@ -1179,6 +1264,62 @@ static void run_scenario(Cell *c)
 	c->step_ms_total = (guint)(hh_now_ms() - t0);
 }
 
+/* The last "hh-mark: " line of the cell's kernel log, or NULL. */
+static char *last_kmsg_mark(const char *dir)
+{
+	g_autofree char *path = g_build_filename(dir, "kmsg.log", NULL);
+	g_autofree char *text = hh_text_read_file(path, 64u << 20);
+	const char *p = text, *last = NULL;
+
+	while (p && (p = strstr(p, "hh-mark: "))) {
+		last = p;
+		p++;
+	}
+	return last ? g_strndup(last, strcspn(last, "\n")) : NULL;
+}
+
+/*
+ * A distro cell that failed, crashed or timed out: its disk's journal and
+ * the files the scenario collects, read with libguestfs once QEMU is gone
+ * (12-25 s: passing cells skip it).  postmortem.json says what was found
+ * and whether the journal ends before the kernel log does.
+ */
+static void postmortem(Cell *c)
+{
+	const HhCellSpec *spec = c->spec;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhPostmortem) pm = NULL;
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autofree char *path = NULL, *kmark = NULL, *gap = NULL;
+	HhVerdict v = c->result->verdict;
+
+	if (!spec->image || !c->disk || v == HH_V_PASS || v == HH_V_SKIP ||
+	    hh_spawn_interrupted() || !g_file_test(c->disk, G_FILE_TEST_EXISTS))
+		return;
+	pm = hh_postmortem_run(c->disk, spec->image->root,
+			       (const char *const *)spec->scenario->collect->pdata,
+			       spec->dir, &err);
+	kmark = last_kmsg_mark(spec->dir);
+	b = json_builder_new();
+	json_builder_begin_object(b);
+	if (pm) {
+		gap = hh_postmortem_gap(pm->last_mark, kmark);
+		json_builder_set_member_name(b, "journal_entries");
+		json_builder_add_int_value(b, pm->entries);
+		json_builder_set_member_name(b, "files");
+		json_builder_add_int_value(b, pm->files);
+		json_builder_set_member_name(b, "seconds");
+		json_builder_add_double_value(b, pm->seconds);
+		hh_json_set_string(b, "journal_last_mark", pm->last_mark);
+	}
+	hh_json_set_string(b, "kmsg_last_mark", kmark);
+	hh_json_set_string(b, "gap", gap);
+	hh_json_set_string(b, "error", err ? err->message : NULL);
+	json_builder_end_object(b);
+	path = g_build_filename(spec->dir, "postmortem.json", NULL);
+	hh_write_json(path, b, TRUE, NULL);
+}
+
 HhCellResult *hh_cell_run(const HhCellSpec *spec)
 {
 	g_autoptr(GMainContext) ctx = g_main_context_new();
@@ -1221,6 +1362,10 @@ out:
 	phase(&c, "finish");
 	g_clear_pointer(&c.agent, hh_agent_free);
 	g_clear_pointer(&c.vm, hh_vm_free);
+	if (spec->image)
+		phase(&c, "postmortem");
+	postmortem(&c);
+	g_free(c.disk);
 	if (run_dir)
 		hh_rm_rf(run_dir, NULL);
 	phase(&c, NULL);

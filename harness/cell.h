@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "image.h"
 #include "logcheck.h"
 #include "result.h"
 #include "scenario.h"
@@ -34,6 +35,8 @@ typedef struct {
 	GHashTable *kconfig;	/* the kernel's final .config */
 	char *kernel_release;
 	char *initrd;
+	const HhImage *image;	/* a distro variant's image (then no initrd),
+				 * or NULL; not owned */
 	HhVariant *variant;	/* not owned */
 	HhScenario *scenario;	/* not owned */
 	const HhSuppressions *suppressions;

@@ -12,7 +12,7 @@ int hh_cmd_kernel(int argc, char **argv)
 {
 	g_autofree char *source = NULL, *patches = NULL, *fragments = NULL;
 	g_auto(GStrv) configs = NULL, extra = NULL;
-	gboolean no_patches = FALSE, quiet = FALSE;
+	gboolean no_patches = FALSE, quiet = FALSE, distro = FALSE;
 	gint jobs = 0;
 	GOptionEntry entries[] = {
 		{ "source", 's', 0, G_OPTION_ARG_FILENAME, &source,
@@ -32,6 +32,9 @@ int hh_cmd_kernel(int argc, char **argv)
 		{ "extra-patch", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &extra,
 		  "apply this patch after the series (a planted bug); "
 		  "repeatable", "FILE" },
+		{ "distro", 0, 0, G_OPTION_ARG_NONE, &distro,
+		  "also merge " HH_DISTRO_FRAGMENT " (kernels that boot a "
+		  "Debian image)", NULL },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
 		  "make -j (default: number of CPUs)", "N" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
@@ -68,6 +71,7 @@ int hh_cmd_kernel(int argc, char **argv)
 	spec.extra_patches = g_steal_pointer(&extra);
 	spec.jobs = jobs > 0 ? (guint)jobs : 0;
 	spec.quiet = quiet;
+	spec.distro = distro;
 	b = hh_kernel_build(&spec, &err);
 	hh_kernel_spec_clear(&spec);
 	if (!b)

@@ -27,6 +27,7 @@ typedef struct {
 
 int hh_cmd_kernel(int argc, char **argv);
 int hh_cmd_initramfs(int argc, char **argv);
+int hh_cmd_image(int argc, char **argv);
 int hh_cmd_run(int argc, char **argv);
 int hh_cmd_results(int argc, char **argv);
 int hh_cmd_report(int argc, char **argv);

@@ -220,7 +220,9 @@ static gboolean add_fragments(GPtrArray *out, const char *dir, char **configs,
 	while ((name = g_dir_read_name(d))) {
 		g_autofree char *path = NULL, *stem = NULL;
 
-		if (!g_str_has_suffix(name, ".config"))
+		/* The distro fragment: only for kernels that boot images. */
+		if (!g_str_has_suffix(name, ".config") ||
+		    g_str_equal(name, HH_DISTRO_FRAGMENT))
 			continue;
 		path = g_build_filename(dir, name, NULL);
 		stem = g_strndup(name, strlen(name) - strlen(".config"));
@@ -322,6 +324,19 @@ static gboolean make_plan(const HhKernelSpec *spec, Plan *p, GError **error)
 						p->patches->len, error);
 	if (!p->fragments)
 		return FALSE;
+	if (spec->distro) {
+		char *f = g_build_filename(spec->fragments_dir,
+					   HH_DISTRO_FRAGMENT, NULL);
+
+		g_ptr_array_add(p->fragments, f);
+		if (!g_file_test(f, G_FILE_TEST_IS_REGULAR)) {
+			g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+				    "kernel config fragments: '%s' is missing "
+				    "(kernels that boot disk images need it)",
+				    f);
+			return FALSE;
+		}
+	}
 
 	g_checksum_update(sum, (const guchar *)KBUILD_RECIPE "\n", -1);
 	g_checksum_update(sum, (const guchar *)p->identity, -1);

@@ -17,7 +17,12 @@ typedef struct {
 				 * (a test's planted bug); or NULL */
 	guint jobs;		/* make -j; 0: number of CPUs */
 	gboolean quiet;		/* no progress lines on stderr */
+	gboolean distro;	/* also merge fragments_dir's distro.config */
 } HhKernelSpec;
+
+/* The opt-in fragment of kernels that boot a disk image (a Debian
+ * userspace): left out of the default set, merged when spec.distro. */
+#define HH_DISTRO_FRAGMENT "distro.config"
 
 typedef struct {
 	char *key;		/* cache key (hex) */
@@ -39,10 +44,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HhKernelBuild, hh_kernel_build_free)
 /* The list of patch files named by DIR/series, in order; may be empty. */
 GPtrArray *hh_kernel_series(const char *patches_dir, GError **error);
 
-/* The fragments to merge: DIR's *.config (sorted; at least one), then
- * PATCHES_DIR's own (options only a patched kernel knows) when n_patches
- * patches are applied.  A fragment whose first line is "# hh: optional"
- * (configs/kernel/debug.config) is merged only when asked for. */
+/* The fragments to merge: DIR's *.config (sorted; at least one) except
+ * HH_DISTRO_FRAGMENT, then PATCHES_DIR's own (options only a patched kernel
+ * knows) when n_patches patches are applied.  A fragment whose first line
+ * is "# hh: optional" (configs/kernel/debug.config) is merged only when
+ * asked for. */
 GPtrArray *hh_kernel_fragments(const char *dir, const char *patches_dir,
 			       guint n_patches, GError **error);
 /* The same, with the optional fragments named in configs (NULL: none);

@@ -14,6 +14,8 @@ static const HhCommand commands[] = {
 	{ "kernel", "build (or find in the cache) a kernel", hh_cmd_kernel },
 	{ "initramfs", "build (or find in the cache) the guest image",
 	  hh_cmd_initramfs },
+	{ "image", "build or import (or find in the cache) a Debian disk "
+		   "image", hh_cmd_image },
 	{ "run", "boot a matrix of kernels x variants x scenarios", hh_cmd_run },
 	{ "results", "list archived runs, show one run's cells, prune old ones",
 	  hh_cmd_results },

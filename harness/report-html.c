@@ -797,6 +797,76 @@ static void kernel_log(GString *o, HhRepCell *c, GPtrArray *steps,
 	g_string_append(o, "</pre>\n");
 }
 
+/* The href of a file in a cell's directory from its page: the report is
+ * RUN/report/ and the cell RUN/KERNEL/VARIANT/SCENARIO/. */
+static char *cell_file_href(const char *root, const char *dir,
+			    const char *file)
+{
+	g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
+	guint n = g_strv_length(parts);
+
+	if (n < 3)
+		return g_strdup(file);
+	return g_strdup_printf("%s../%s/%s/%s/%s", root, parts[n - 3],
+			       parts[n - 2], parts[n - 1], file);
+}
+
+/* A distro cell's post-mortem (postmortem.json, cell.c): the journal and
+ * the collected files, linked, and whether the journal ends early. */
+static void postmortem_section(GString *o, HhRepCell *c, const char *root)
+{
+	g_autofree char *path = g_build_filename(c->cell->dir,
+						 "postmortem.json", NULL);
+	g_autofree char *files = g_build_filename(c->cell->dir, "files", NULL);
+	g_autoptr(JsonParser) p = json_parser_new();
+	g_autoptr(GDir) d = NULL;
+	JsonObject *pm;
+	const char *name;
+
+	if (!json_parser_load_from_file(p, path, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		return;
+	pm = json_node_get_object(json_parser_get_root(p));
+	g_string_append(o, "<h2>Post-mortem</h2>\n<ul id=\"postmortem\">\n");
+	if (json_object_has_member(pm, "journal_entries")) {
+		g_autofree char *href = cell_file_href(root, c->cell->dir,
+						       "journal.log");
+
+		/* hh_markup_printf takes %s, %u and %d only */
+		hh_markup_printf(o, "<li><a href=\"%s\">journal.log</a>: ",
+				 href);
+		g_string_append_printf(o, "%" G_GINT64_FORMAT " journal entries "
+				       "read from the cell's disk in %.1f s</li>\n",
+				       json_object_get_int_member(pm, "journal_entries"),
+				       json_object_get_double_member_with_default(
+					       pm, "seconds", 0));
+	}
+	if (json_object_has_member(pm, "gap") &&
+	    !json_object_get_null_member(pm, "gap")) {
+		g_autofree char *gap = hh_text_clean_str(
+			json_object_get_string_member(pm, "gap"), 4096);
+
+		hh_markup_printf(o, "<li class=\"fail\">%s</li>\n", gap);
+	}
+	if (json_object_has_member(pm, "error") &&
+	    !json_object_get_null_member(pm, "error")) {
+		g_autofree char *e = hh_text_clean_str(
+			json_object_get_string_member(pm, "error"), 4096);
+
+		hh_markup_printf(o, "<li class=\"error\">no journal: %s</li>\n",
+				 e);
+	}
+	d = g_dir_open(files, 0, NULL);
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *rel = g_strdup_printf("files/%s", name);
+		g_autofree char *href = cell_file_href(root, c->cell->dir, rel);
+
+		hh_markup_printf(o, "<li><a href=\"%s\">%s</a> (collected)</li>\n",
+				 href, rel);
+	}
+	g_string_append(o, "</ul>\n");
+}
+
 static void cell_body(GString *o, HhRep *r, HhRepCell *c, History *h,
 		      const char *root)
 {
@@ -889,6 +959,8 @@ static void cell_body(GString *o, HhRep *r, HhRepCell *c, History *h,
 			g_string_append(o, "</pre>\n");
 		}
 	}
+	if (c->cell->dir)
+		postmortem_section(o, c, root);
 	if (c->cell->dir)
 		kernel_log(o, c, steps, crashes);
 	g_string_append(o, "<h2>Agent transcript</h2>\n<pre id=\"agent\">");

@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "hh-error.h"
 #include "hosts.h"
+#include "image.h"
 #include "initramfs.h"
 #include "kbuild.h"
 #include "kconfig.h"
@@ -90,6 +91,7 @@ typedef struct {
 	const HhSuppressions *sup;
 	GPtrArray *boot_jobs;	/* Job* that boot groups (one host) */
 	HhCost budget;
+	GHashTable *images;	/* "ROOTFS\nSOURCE" -> HhImage* (distro) */
 } Run;
 
 static void kernel_free(gpointer p)
@@ -115,6 +117,67 @@ static void job_free(gpointer p)
 	if (j->attempts)
 		g_ptr_array_unref(j->attempts);
 	g_free(j);
+}
+
+/* A kernel that boots a distro image merges configs/kernel/distro.config;
+ * the others stay as small as before. */
+static gboolean kernel_boots_images(GPtrArray *cells, HhMatrixKernel *def)
+{
+	for (guint i = 0; i < cells->len; i++) {
+		HhMatrixCell *c = cells->pdata[i];
+
+		if (c->kernel == def && c->variant->rootfs)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static char *image_key(const HhMatrixCell *c)
+{
+	return g_strdup_printf("%s\n%s", c->variant->rootfs,
+			       c->kernel->spec.source ? c->kernel->spec.source :
+							HH_DEFAULT_KERNEL_SOURCE);
+}
+
+/* The images of the cells' rootfs= variants: "debian" built (or found in
+ * the cache) with the selftests of the cell's kernel source, a path
+ * opened as made by 'image build' or 'image import'. */
+static gboolean prepare_images(Run *run, GPtrArray *cells, gboolean quiet,
+			       GError **error)
+{
+	for (guint i = 0; i < cells->len; i++) {
+		HhMatrixCell *c = cells->pdata[i];
+		g_autofree char *key = NULL;
+		HhImage *img;
+
+		if (!c->variant->rootfs)
+			continue;
+		key = image_key(c);
+		if (g_hash_table_contains(run->images, key))
+			continue;
+		if (g_str_equal(c->variant->rootfs, "debian")) {
+			HhImageSpec spec = {
+				.kernel_source = c->kernel->spec.source,
+				.quiet = quiet,
+			};
+
+			img = hh_image_build(&spec, error);
+		} else {
+			g_autofree char *path = hh_resolve_config(
+				c->variant->rootfs);
+
+			img = hh_image_open(path, error);
+		}
+		if (!img) {
+			g_prefix_error(error, "variant %s: ", c->variant->name);
+			return FALSE;
+		}
+		fprintf(stderr, "image %s: %s %s (%.1f s)\n", c->variant->rootfs,
+			img->cached ? "cached" : "built", img->path,
+			img->seconds);
+		g_hash_table_insert(run->images, g_steal_pointer(&key), img);
+	}
+	return TRUE;
 }
 
 static gboolean kernel_used(GPtrArray *cells, HhMatrixKernel *def)
@@ -172,6 +235,7 @@ static gboolean build_kernels(Run *run, GPtrArray *cells, gboolean quiet,
 		k = g_new0(Kernel, 1);
 		k->def = run->matrix->kernels->pdata[i];
 		k->def->spec.quiet = quiet;
+		k->def->spec.distro = kernel_boots_images(cells, k->def);
 		g_ptr_array_add(run->kernels, k);
 		if (g_hash_table_contains(run->prebuilt, k->def->name)) {
 			const char *dir = g_hash_table_lookup(run->prebuilt,
@@ -585,6 +649,12 @@ static void plan_jobs(Run *run, GPtrArray *cells, const HhRunOptions *o,
 			j->spec.kconfig = ker->kconfig;
 			j->spec.kernel_release = ker->build->release;
 			j->spec.initrd = g_strdup(initrd);
+			if (c->variant->rootfs) {
+				g_autofree char *key = image_key(c);
+
+				j->spec.image = g_hash_table_lookup(run->images,
+								    key);
+			}
 			j->spec.variant = c->variant;
 			j->spec.scenario = c->scenario;
 			j->spec.suppressions = sup;
@@ -910,7 +980,10 @@ static void boot_group(Run *run, Group *g)
 	if (hh_spawn_interrupted())
 		return;
 	group_ready(run, g, run->sup);
-	for (guint i = 0; run->vm_pool && g->snap && i < g->jobs->len; i++) {
+	/* Not for distro cells: each has its own disk overlay on the
+	 * group's, made when the cell starts. */
+	for (guint i = 0; run->vm_pool && g->snap && !g->cfg.image &&
+			  i < g->jobs->len; i++) {
 		Job *j = g->jobs->pdata[i];
 
 		hh_vm_pool_expect(run->vm_pool, g->snap->key, &g->cfg, 1);
@@ -1255,6 +1328,7 @@ static void run_clear(Run *run)
 	g_clear_pointer(&run->kernels, g_ptr_array_unref);
 	g_clear_pointer(&run->matrix, hh_matrix_free);
 	g_clear_pointer(&run->prebuilt, g_hash_table_unref);
+	g_clear_pointer(&run->images, g_hash_table_unref);
 	if (run->hosts)
 		run->backend = NULL;	/* the first host's */
 	g_clear_pointer(&run->backend, hh_vm_backend_close);
@@ -1266,6 +1340,8 @@ static void run_clear(Run *run)
 static void run_init(Run *run, const HhRunOptions *o)
 {
 	run->kernels = g_ptr_array_new_with_free_func(kernel_free);
+	run->images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    (GDestroyNotify)hh_image_free);
 	run->jobs = g_ptr_array_new_with_free_func(job_free);
 	run->boot_jobs = g_ptr_array_new_with_free_func(g_free);
 	g_mutex_init(&run->lock);
@@ -1617,7 +1693,8 @@ int hh_run_matrix(const HhRunOptions *opts, char **run_dir_out)
 		if (!run.backend)
 			goto fail;
 	}
-	if (!build_kernels(&run, cells, o.quiet, &err))
+	if (!build_kernels(&run, cells, o.quiet, &err) ||
+	    !prepare_images(&run, cells, o.quiet, &err))
 		goto fail;
 	img = hh_initramfs_build(hh_agent_path(), hh_busybox_path(), &err);
 	if (!img)

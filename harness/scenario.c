@@ -3,6 +3,8 @@
 
 #include "scenario.h"
 #include "hh-error.h"
+#include "image.h"
+#include "selftest.h"
 #include "util.h"
 
 #include <errno.h>
@@ -101,6 +103,8 @@ void hh_scenario_free(HhScenario *s)
 		g_regex_unref(s->expect_crash);
 	g_ptr_array_unref(s->requires);
 	g_ptr_array_unref(s->variants);
+	if (s->collect)
+		g_ptr_array_unref(s->collect);
 	g_ptr_array_unref(s->steps);
 	g_clear_error(&s->unresolved);
 	g_free(s);
@@ -724,6 +728,18 @@ static HhStep *new_step(HhActionKind kind, guint line, const char *raw)
 	return s;
 }
 
+/* An optional "timeout=DURATION" word next: the step's own limit. */
+static gboolean timeout_option(Line *l, HhStep *s)
+{
+	Token *t = peek(l);
+	const char *v;
+
+	if (!t || !option(l, t->text, "timeout", &v))
+		return TRUE;
+	l->pos++;
+	return duration(l, t->col + 8, v, &s->timeout_ms);
+}
+
 static HhStep *parse_action(Line *l, const char *kw, const char *raw)
 {
 	g_autoptr(GPtrArray) hold = g_ptr_array_new_with_free_func(step_free);
@@ -750,17 +766,12 @@ static HhStep *parse_action(Line *l, const char *kw, const char *raw)
 		ok = p && parse_result(l, s);
 	} else if (g_str_equal(kw, "run")) {
 		g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-		const char *v;
 		Token *t;
 
 		s = new_step(HH_ACT_RUN, l->line, raw);
 		g_ptr_array_add(hold, s);
-		t = peek(l);
-		if (t && option(l, t->text, "timeout", &v)) {
-			l->pos++;
-			if (!duration(l, t->col + 8, v, &s->timeout_ms))
-				return NULL;
-		}
+		if (!timeout_option(l, s))
+			return NULL;
 		while ((t = peek(l)) && !g_str_equal(t->text, "->")) {
 			g_strv_builder_add(b, t->text);
 			l->pos++;
@@ -821,6 +832,40 @@ static HhStep *parse_action(Line *l, const char *kw, const char *raw)
 		size = id ? word(l, "a size like 128M") : NULL;
 		s->id = g_strdup(id);
 		ok = size && size_word(l, size, col, &s->size) && at_end(l);
+	} else if (g_str_equal(kw, "udev-settle")) {
+		s = new_step(HH_ACT_UDEV_SETTLE, l->line, raw);
+		g_ptr_array_add(hold, s);
+		if (!timeout_option(l, s))
+			return NULL;
+		s->argv = g_new0(char *, 4);
+		s->argv[0] = g_strdup("udevadm");
+		s->argv[1] = g_strdup("settle");
+		s->argv[2] = g_strdup_printf("--timeout=%u",
+					     MAX(1u, s->timeout_ms / 1000));
+		ok = at_end(l);
+	} else if (g_str_equal(kw, "selftest")) {
+		const char *test;
+		guint col;
+
+		s = new_step(HH_ACT_SELFTEST, l->line, raw);
+		g_ptr_array_add(hold, s);
+		s->timeout_ms = 300000;
+		if (!timeout_option(l, s))
+			return NULL;
+		col = col_here(l);
+		test = word(l, "COLLECTION:TEST like "
+			       "memory-hotplug:mem-on-off-test.sh");
+		if (!test)
+			return NULL;
+		if (!hh_selftest_name_valid(test)) {
+			syntax(l, col, "expected COLLECTION:TEST like "
+			       "memory-hotplug:mem-on-off-test.sh (letters, "
+			       "digits, - _ . only), got '%s'", test);
+			return NULL;
+		}
+		s->value = g_strdup(test);
+		s->argv = hh_selftest_argv(HH_IMAGE_SELFTESTS, test);
+		ok = at_end(l);
 	} else if (g_str_equal(kw, "mark")) {
 		const char *t;
 
@@ -933,6 +978,18 @@ static gboolean parse_header_line(HhScenario *sc, Line *l, const char *kw,
 		}
 		return at_end(l);
 	}
+	if (g_str_equal(kw, "collect")) {
+		guint col = col_here(l);
+		const char *p = word(l, "an absolute guest path");
+
+		if (!p)
+			return FALSE;
+		if (p[0] != '/')
+			return syntax(l, col, "expected an absolute guest path, "
+				      "got '%s'", p);
+		g_ptr_array_add(sc->collect, g_strdup(p));
+		return at_end(l);
+	}
 	if (g_str_equal(kw, "boot")) {
 		guint col = col_here(l);
 		const char *how = word(l, "cold");
@@ -995,9 +1052,10 @@ static gboolean parse_line(HhScenario *sc, Line *l, const char *raw)
 	return syntax(l, col,
 		      "expected an action (write, read, run, dimm-add, "
 		      "vcpu-add, device-del, vcpu-del, virtio-mem-add, "
-		      "virtio-mem-resize, mark), an expectation (log, "
-		      "no-log, file, node, cpu, block, virtio-mem, taint) or a header "
-		      "(description, requires, variants, expect-crash, boot), got '%s'",
+		      "virtio-mem-resize, udev-settle, selftest, mark), an "
+		      "expectation (log, no-log, file, node, cpu, block, "
+		      "virtio-mem, taint) or a header (description, requires, "
+		      "variants, expect-crash, boot, collect), got '%s'",
 		      kw);
 }
 
@@ -1013,6 +1071,7 @@ HhScenario *hh_scenario_parse(const char *text, const char *path,
 	sc->name = g_strndup(base, strcspn(base, "."));
 	sc->requires = g_ptr_array_new_with_free_func(require_free);
 	sc->variants = g_ptr_array_new_with_free_func(g_free);
+	sc->collect = g_ptr_array_new_null_terminated(0, g_free, TRUE);
 	sc->steps = g_ptr_array_new_with_free_func(step_free);
 	g_ptr_array_add(sc->steps, new_step(HH_ACT_BOOT, 0, "boot"));
 	for (guint i = 0; lines[i]; i++) {

@@ -23,6 +23,8 @@ typedef enum {
 	HH_ACT_VIRTIO_MEM_ADD,
 	HH_ACT_VIRTIO_MEM_RESIZE,
 	HH_ACT_MARK,
+	HH_ACT_UDEV_SETTLE,	/* udevadm settle in the guest (distro) */
+	HH_ACT_SELFTEST,	/* a kernel selftest, its cases as steps */
 } HhActionKind;
 
 typedef enum {
@@ -69,8 +71,8 @@ typedef struct {
 	guint line;
 	char *text;
 	char *path;
-	char *value;
-	char **argv;		/* run */
+	char *value;		/* selftest: COLLECTION:TEST */
+	char **argv;		/* run, udev-settle */
 	guint timeout_ms;	/* run: the command's own limit */
 	gint expect_errno;	/* write/read: 0 = success */
 	gint also_errno;	/* write/read: a second result that passes
@@ -114,6 +116,8 @@ typedef struct {
 	GPtrArray *variants;	/* glob patterns; empty: any */
 	GPtrArray *steps;	/* HhStep*; [0] is the boot step */
 	GError *unresolved;	/* first ${NAME} that vars did not define */
+	GPtrArray *collect;	/* char*: guest files a distro cell's
+				 * post-mortem saves */
 } HhScenario;
 
 /*

@@ -4,6 +4,7 @@
 #include "snapshot.h"
 #include "agent-client.h"
 #include "hh-error.h"
+#include "image.h"
 #include "paths.h"
 #include "util.h"
 
@@ -28,9 +29,26 @@ void hh_snapshot_free(HhSnapshot *s)
 	g_free(s->dir);
 	g_free(s->state);
 	g_free(s->boot_id);
+	g_free(s->disk);
 	if (s->records)
 		g_ptr_array_unref(s->records);
 	g_free(s);
+}
+
+/* A distro image lives in the cache under its content key, and is never
+ * written: its path, size and time say which it is (hashing 200 MB for
+ * every cell would not). */
+static char *image_identity(const char *image, GError **error)
+{
+	GStatBuf st;
+
+	if (g_stat(image, &st) < 0) {
+		g_set_error(error, HH_ERROR, HH_ERROR_FAILED, "image %s: %s",
+			    image, g_strerror(errno));
+		return NULL;
+	}
+	return g_strdup_printf("image %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+			       image, (gint64)st.st_size, (gint64)st.st_mtime);
 }
 
 char *hh_snapshot_key(HhVmBackend *backend, const HhVmConfig *cfg,
@@ -39,8 +57,9 @@ char *hh_snapshot_key(HhVmBackend *backend, const HhVmConfig *cfg,
 	g_autofree char *identity = hh_vm_identity(backend, cfg, error);
 	g_autofree char *kernel = identity ? hh_sha256_file(cfg->kernel, error) :
 					     NULL;
-	g_autofree char *initrd = kernel ? hh_sha256_file(cfg->initrd, error) :
-					   NULL;
+	g_autofree char *initrd = !kernel ? NULL :
+		cfg->image ? image_identity(cfg->image, error) :
+			     hh_sha256_file(cfg->initrd, error);
 	g_autofree char *all = NULL;
 
 	if (!initrd)
@@ -57,6 +76,7 @@ static HhSnapshot *new_snapshot(const char *key)
 	s->key = g_strdup(key);
 	s->dir = g_strdup_printf("%s/snapshots/%.16s", hh_cache_dir(), key);
 	s->state = g_build_filename(s->dir, "state", NULL);
+	s->disk = g_build_filename(s->dir, "disk.qcow2", NULL);
 	s->records = g_ptr_array_new_with_free_func(hh_kmsg_record_free);
 	return s;
 }
@@ -219,6 +239,12 @@ static gboolean create(HhSnapshot *s, HhVmBackend *backend,
 
 	if (!run_dir)
 		return FALSE;
+	if (cfg.image) {
+		g_unlink(s->disk);
+		if (!hh_image_overlay(cfg.image, s->disk, error))
+			goto out;
+		cfg.disk = s->disk;
+	}
 	cfg.run_dir = run_dir;
 	cfg.console_log = console;
 	cfg.stderr_log = qlog;
@@ -273,8 +299,10 @@ out:
 	if (vm)
 		hh_vm_kill(vm);
 	g_unlink(tmp);
-	if (!ok)
+	if (!ok) {
 		remove_ram_files(s->dir);
+		g_unlink(s->disk);
+	}
 	hh_rm_rf(run_dir, NULL);
 	if (!ok && error && *error)
 		g_prefix_error(error, "snapshot boot: ");

@@ -12,6 +12,7 @@
  * saved when the agent is ready and the kernel log has settled, and each
  * cell starts from it.  Kept under hh_cache_dir()/snapshots/<key>/:
  *   state       the saved VM state (QEMU's migration stream, raw)
+ *   disk.qcow2  a distro cell's disk at the save (over its image)
  *   meta.json   boot id, the kernel log up to the save, timings
  *   console.log, kmsg.log, agent.log, qemu.log   of the group's boot
  */
@@ -20,6 +21,8 @@ typedef struct {
 	char *label;		/* the first cell that asked for it, for humans */
 	char *dir;
 	char *state;
+	char *disk;		/* a distro image's disk at the save (the
+				 * state's other half), or NULL */
 	char *boot_id;		/* /proc/sys/kernel/random/boot_id at save */
 	guint64 last_seq;	/* last kernel log record in the saved log */
 	GPtrArray *records;	/* HhKmsgRecord*: the kernel log up to the save */

@@ -25,6 +25,7 @@ void hh_variant_free(HhVariant *v)
 	g_free(v->description);
 	g_free(v->machine);
 	g_free(v->cmdline);
+	g_free(v->rootfs);
 	g_ptr_array_unref(v->nodes);
 	g_ptr_array_unref(v->virtio_mems);
 	g_hash_table_unref(v->params);
@@ -298,6 +299,15 @@ HhVariant *hh_variant_parse(const char *text, const char *path,
 			return NULL;
 		}
 		v->tcg_multi = t && g_str_equal(t, "multi");
+	}
+	v->rootfs = g_key_file_get_string(kf, "variant", "rootfs", NULL);
+	if (v->rootfs && !g_str_equal(v->rootfs, "debian") &&
+	    !strchr(v->rootfs, '/')) {
+		g_set_error(error, HH_ERROR, HH_ERROR_CONFIG,
+			    "%s: rootfs is '%s', expected debian or the path "
+			    "of an image made by 'hotplug-harness image build' "
+			    "or 'image import' (with a /)", path, v->rootfs);
+		return NULL;
 	}
 	v->cpus = 1;
 	if (!get_size(kf, "variant", "memory", TRUE, &v->memory, path, error) ||

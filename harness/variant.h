@@ -13,6 +13,7 @@
  *   [node 0]            memory=3G cpus=0-1
  *   [node 1]            memory=0 cpus=2-3      (memoryless)
  *   [virtio-mem vm0]    node=1 size=512M requested=0 block=2M
+ *   rootfs=debian       boot a Debian disk image (docs/distro.md)
  */
 typedef struct {
 	guint id;
@@ -46,6 +47,9 @@ typedef struct {
 	GPtrArray *nodes;	/* HhNode*, by id */
 	GPtrArray *virtio_mems;	/* HhVirtioMem*, in file order */
 	GHashTable *params;	/* [params]: values for ${NAME} in scenarios */
+	char *rootfs;		/* NULL: the initramfs; "debian": the image
+				 * 'image build' makes; else the path of an
+				 * image from 'image build' or 'image import' */
 } HhVariant;
 
 HhVariant *hh_variant_load(const char *path, GError **error);

@@ -418,6 +418,27 @@ static void xml_channel(Xml *x, const char *name, const char *dir,
 	end(x);
 }
 
+/* A distro image's throwaway overlay as the root disk (virtio-blk vda). */
+static void xml_disk(Xml *x, const char *path)
+{
+	el(x, "disk");
+	attr(x, "type", "file");
+	attr(x, "device", "disk");
+	el(x, "driver");
+	attr(x, "name", "qemu");
+	attr(x, "type", "qcow2");
+	attr(x, "discard", "unmap");
+	end(x);
+	el(x, "source");
+	attr(x, "file", "%s", path);
+	end(x);
+	el(x, "target");
+	attr(x, "dev", "vda");
+	attr(x, "bus", "virtio");
+	end(x);
+	end(x);
+}
+
 /* The domain of cfg; kernel and initrd as the host running it sees them. */
 static char *domain_xml(const HhVmConfig *cfg, const char *name,
 			const char *uuid, const char *kernel,
@@ -464,7 +485,8 @@ static char *domain_xml(const HhVmConfig *cfg, const char *name,
 	xmlTextWriterWriteString(x.w, BAD_CAST "hvm");
 	end(&x);
 	text_el(&x, "kernel", "%s", kernel);
-	text_el(&x, "initrd", "%s", initrd);
+	if (initrd)
+		text_el(&x, "initrd", "%s", initrd);
 	text_el(&x, "cmdline", "%s", cfg->cmdline);
 	end(&x);
 	el(&x, "features");
@@ -495,6 +517,8 @@ static char *domain_xml(const HhVmConfig *cfg, const char *name,
 	attr(&x, "type", "virtio-serial");
 	attr(&x, "index", "0");
 	end(&x);
+	if (cfg->image)
+		xml_disk(&x, cfg->disk ? cfg->disk : "@disk");
 	xml_channel(&x, HHP_PORT_CONTROL, sock_dir, "control.sock");
 	xml_channel(&x, HHP_PORT_LOG, sock_dir, "log.sock");
 	end(&x);
@@ -1430,6 +1454,11 @@ static HhVm *lv_start(HhVmBackend *b, const HhVmConfig *cfg,
 	if (lv->root) {
 		kernel = g_strdup(cfg->kernel);
 		initrd = g_strdup(cfg->initrd);
+	} else if (cfg->image) {
+		g_set_error(error, HH_ERROR, HH_ERROR_UNSUPPORTED,
+			    "libvirt at %s: distro images need a local libvirt "
+			    "(the image is a file on this machine)", b->uri);
+		goto fail;
 	} else {
 		kernel = remote_copy(lv, cfg->kernel, error);
 		initrd = kernel ? remote_copy(lv, cfg->initrd, error) : NULL;

@@ -195,8 +195,15 @@ static GPtrArray *build_argv(const HhVmConfig *cfg, gboolean defer)
 	}
 	add(argv, "-kernel");
 	add(argv, cfg->kernel);
-	add(argv, "-initrd");
-	add(argv, cfg->initrd);
+	if (cfg->initrd) {
+		add(argv, "-initrd");
+		add(argv, cfg->initrd);
+	}
+	if (cfg->image) {
+		add(argv, "-drive");
+		addf(argv, "file=%s,if=virtio,format=qcow2,discard=unmap",
+		     cfg->disk);
+	}
 	add(argv, "-append");
 	add(argv, cfg->cmdline);
 	add(argv, "-chardev");
@@ -522,6 +529,7 @@ static char *qemu_identity(HhVmBackend *b, const HhVmConfig *cfg,
 	plain.stderr_log = NULL;
 	plain.name = NULL;
 	plain.ram_dir = "@ram";	/* snapshots keep their RAM in files */
+	plain.disk = "@disk";
 	argv = build_argv(&plain, FALSE);
 	line = hh_argv_to_string((const char *const *)argv->pdata);
 	return g_strdup_printf("%s\n%s", version, line);

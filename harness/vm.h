@@ -34,6 +34,11 @@ typedef struct {
 	 * guest restores (nothing to load, the snapshot never written).
 	 * NULL: RAM of the process, saved with the state. */
 	const char *ram_dir;
+	/* A distro image (image.h): the base qcow2, never written (part of
+	 * the machine's identity), and the VM's own throwaway overlay on it
+	 * (per VM, like console_log), its virtio-blk root disk. */
+	const char *image;
+	const char *disk;
 } HhVmConfig;
 
 typedef struct _HhVm HhVm;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <string.h>
 
 static HhScenario *parse(const char *text, GError **error)
 {
@@ -186,14 +187,65 @@ static void expect_error(const char *text, const char *message)
 		g_assert_cmpstr(err->message, ==, message);
 }
 
+/* The distro additions: udev-settle, selftest (a guest command through
+ * the kselftest runner), collect. */
+static void test_distro_actions(void)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(HhScenario) s = parse(
+		"collect /var/log/dpkg.log\n"
+		"collect /etc/fstab\n"
+		"udev-settle\n"
+		"udev-settle timeout=5s\n"
+		"selftest timeout=90s memory-hotplug:mem-on-off-test.sh\n"
+		"taint 0\n", &err);
+	HhStep *st;
+
+	g_assert_no_error(err);
+	g_assert_cmpuint(s->collect->len, ==, 2);
+	g_assert_cmpstr(s->collect->pdata[1], ==, "/etc/fstab");
+	g_assert_null(s->collect->pdata[2]);	/* NULL-terminated */
+	g_assert_cmpuint(s->steps->len, ==, 4);
+	st = s->steps->pdata[1];
+	g_assert_cmpint(st->kind, ==, HH_ACT_UDEV_SETTLE);
+	g_assert_cmpstr(st->argv[0], ==, "udevadm");
+	g_assert_cmpstr(st->argv[2], ==, "--timeout=30");
+	st = s->steps->pdata[2];
+	g_assert_cmpstr(st->argv[2], ==, "--timeout=5");
+	st = s->steps->pdata[3];
+	g_assert_cmpint(st->kind, ==, HH_ACT_SELFTEST);
+	g_assert_cmpuint(st->timeout_ms, ==, 90000);
+	g_assert_cmpstr(st->value, ==, "memory-hotplug:mem-on-off-test.sh");
+	g_assert_cmpstr(st->argv[0], ==, "sh");
+	g_assert_nonnull(strstr(st->argv[2], "./run_kselftest.sh -t "
+				"memory-hotplug:mem-on-off-test.sh"));
+	g_assert_nonnull(strstr(st->argv[2], "| cat"));
+	g_assert_cmpuint(st->expects->len, ==, 1);
+}
+
 static void test_errors_name_line_and_column(void)
 {
 	expect_error("frobnicate x\n",
 		     "t.scenario:1:1: expected an action (write, read, run, "
 		     "dimm-add, vcpu-add, device-del, vcpu-del, virtio-mem-add, "
-		     "virtio-mem-resize, mark), an expectation "
-		     "(log, no-log, file, node, cpu, block, virtio-mem, taint) or a header "
-		     "(description, requires, variants, expect-crash, boot), got 'frobnicate'");
+		     "virtio-mem-resize, udev-settle, selftest, mark), an "
+		     "expectation (log, no-log, file, node, cpu, block, "
+		     "virtio-mem, taint) or a header (description, requires, "
+		     "variants, expect-crash, boot, collect), got 'frobnicate'");
+	expect_error("selftest mem-on-off-test.sh\n",
+		     "t.scenario:1:10: expected COLLECTION:TEST like "
+		     "memory-hotplug:mem-on-off-test.sh (letters, digits, - _ . "
+		     "only), got 'mem-on-off-test.sh'");
+	expect_error("selftest a:b;reboot\n",
+		     "t.scenario:1:10: expected COLLECTION:TEST like "
+		     "memory-hotplug:mem-on-off-test.sh (letters, digits, - _ . "
+		     "only), got 'a:b;reboot'");
+	expect_error("collect var/log/x\n",
+		     "t.scenario:1:9: expected an absolute guest path, got "
+		     "'var/log/x'");
+	expect_error("udev-settle timeout=soon\n",
+		     "t.scenario:1:21: expected a duration like 500ms or 5s "
+		     "(at most 24h), got 'soon'");
 	expect_error("\nwrite /sys/x\n", "t.scenario:2:13: expected a value");
 	expect_error("write /a b -> ENOTANERRNO\n",
 		     "t.scenario:1:15: expected ok or an errno name like EINVAL, "
@@ -334,6 +386,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/scenario/removal-and-virtio-mem", test_removal_and_virtio_mem);
 	g_test_add_func("/scenario/kernel-version-cmp", test_kernel_version_cmp);
 	g_test_add_func("/scenario/errors-name-line-and-column", test_errors_name_line_and_column);
+	g_test_add_func("/scenario/distro-actions", test_distro_actions);
 	g_test_add_func("/scenario/shipped-scenarios-parse", test_shipped_scenarios_parse);
 	return g_test_run();
 }
