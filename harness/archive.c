@@ -565,40 +565,6 @@ GPtrArray *hh_archive_kernels(HhArchive *a, const char *run_id,
 	return g_steal_pointer(&out);
 }
 
-GPtrArray *hh_archive_history(HhArchive *a, const char *cell,
-			      const char *matrix, guint limit, GError **error)
-{
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)hh_archive_history_free);
-	g_autofree char *lim = g_strdup_printf("%u", limit ? limit : 1000000);
-	const char *t[] = { cell, NUL_TEXT(matrix), lim, NULL };
-	sqlite3_stmt *st = prepare(a,
-		"SELECT r.id, r.start, c.status, c.expected_crash"
-		" FROM cells c JOIN runs r ON r.id = c.run_id"
-		" WHERE (c.name = ?1 OR c.name GLOB ?1 || '~[0-9]*')"
-		" AND (?2 IS NULL OR r.matrix = ?2)"
-		" ORDER BY r.start DESC, r.id DESC, c.name LIMIT ?3", t, error);
-	int rc;
-
-	if (!st)
-		return NULL;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		HhArchiveHistory *h = g_new0(HhArchiveHistory, 1);
-
-		h->run_id = col(st, 0);
-		h->start = col(st, 1);
-		h->status = col(st, 2);
-		h->expected_crash = sqlite3_column_int(st, 3);
-		g_ptr_array_add(out, h);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		fail(a, "reading a cell's history", error);
-		return NULL;
-	}
-	return g_steal_pointer(&out);
-}
-
 GHashTable *hh_archive_histories(HhArchive *a, const char *matrix,
 				 const char *before, guint max_runs,
 				 GError **error)

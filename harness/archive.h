@@ -121,14 +121,6 @@ GPtrArray *hh_archive_kernels(HhArchive *a, const char *run_id,
 			      GError **error);
 
 /*
- * A cell's verdicts across runs (repeats "NAME~N" included), newest
- * first, at most limit (0: all); only runs of matrix unless it is NULL.
- */
-GPtrArray *hh_archive_history(HhArchive *a, const char *cell,
-			      const char *matrix, guint limit,
-			      GError **error);
-
-/*
  * Every cell's verdicts in the newest max_runs runs of matrix (NULL: any)
  * that started at or before before (NULL: any time), in one query: base
  * cell name (repeats folded in) -> GPtrArray of HhArchiveHistory*, newest
